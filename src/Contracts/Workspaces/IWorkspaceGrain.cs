@@ -1,0 +1,46 @@
+namespace CloudDevEnv.Contracts.Workspaces;
+
+/// <summary>One workspace, keyed by its id (a DNS label). Commands change the desired state and
+/// return at once; the grain's reconcile loop does the slow work and reports it as events.</summary>
+/// <remarks>Refused commands throw <see cref="WorkspaceRejectedException"/> and change nothing.</remarks>
+[Alias("cde.IWorkspaceGrain")]
+public interface IWorkspaceGrain : IGrainWithStringKey
+{
+    /// <summary>Creates the workspace with desired state Running. Refused if the id is taken.</summary>
+    [Alias("Create")]
+    Task<WorkspaceStatus> CreateAsync(WorkspaceSpec spec);
+
+    [Alias("GetStatus")]
+    Task<WorkspaceStatus> GetStatusAsync();
+
+    /// <summary>Asks for Running. Idempotent; refused once deleting or deleted.</summary>
+    [Alias("Start")]
+    Task<WorkspaceStatus> StartAsync();
+
+    /// <summary>Asks for Stopped, keeping the files. Idempotent; refused once deleting or deleted.</summary>
+    [Alias("Stop")]
+    Task<WorkspaceStatus> StopAsync();
+
+    /// <summary>Asks for Deleted: container or pod and volumes are removed. Idempotent.</summary>
+    [Alias("Delete")]
+    Task<WorkspaceStatus> DeleteAsync();
+
+    /// <summary>Where the proxy sends this workspace's traffic.</summary>
+    [Alias("GetRoute")]
+    Task<WorkspaceRoute> GetRouteAsync();
+
+    /// <summary>Makes a port reachable by anyone (public) or by the owner alone (private, the default).</summary>
+    [Alias("SetPortVisibility")]
+    Task<WorkspaceRoute> SetPortVisibilityAsync(int port, bool isPublic);
+
+    /// <summary>The proxy saw traffic at <paramref name="at"/>: postpones the idle stop.</summary>
+    [OneWay, Alias("ReportActivity")]
+    Task ReportActivityAsync(DateTimeOffset at);
+
+    /// <summary>Subscribes or renews a subscription to this workspace's events.</summary>
+    [Alias("Subscribe")]
+    Task SubscribeAsync(IWorkspaceObserver observer);
+
+    [Alias("Unsubscribe")]
+    Task UnsubscribeAsync(IWorkspaceObserver observer);
+}

@@ -1,0 +1,22 @@
+namespace CloudDevEnv.Contracts.Workspaces;
+
+public enum WorkspaceEventKind
+{
+    /// <summary>The phase changed; <see cref="WorkspaceEvent.Phase"/> is the new phase.</summary>
+    Phase = 0,
+    /// <summary>The owner (or a policy such as the idle reaper) asked for another desired state.</summary>
+    Command = 1,
+    /// <summary>A line of output from a build, the clone or a lifecycle hook.</summary>
+    Log = 2,
+    /// <summary>A step failed and will be retried, or the workspace failed.</summary>
+    Error = 3,
+}
+
+/// <summary>One thing that happened to a workspace. Sequence numbers grow by one per event.</summary>
+[GenerateSerializer, Immutable, Alias("cde.WorkspaceEvent")]
+public sealed record WorkspaceEvent(
+    long Sequence,
+    DateTimeOffset At,
+    WorkspaceEventKind Kind,
+    WorkspacePhase Phase,
+    string Message);

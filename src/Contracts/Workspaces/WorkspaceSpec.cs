@@ -1,0 +1,23 @@
+namespace CloudDevEnv.Contracts.Workspaces;
+
+/// <summary>What a workspace should be: fixed when it is created.</summary>
+/// <param name="RepoUrl">The Git repository to clone inside the workspace.</param>
+/// <param name="Ref">Branch or tag to check out; null means the repository's default branch.</param>
+/// <param name="Owner">The user who owns the workspace and alone may reach it.</param>
+/// <param name="Image">A prebuilt image asked for in the request; null lets the platform resolve one.</param>
+[GenerateSerializer, Immutable, Alias("cde.WorkspaceSpec")]
+public sealed record WorkspaceSpec(
+    string RepoUrl,
+    string? Ref,
+    string Owner,
+    string? Image,
+    ResourceLimits Resources,
+    WorkspaceTimeouts Timeouts);
+
+/// <summary>CPU and memory granted to the workspace's container or pod.</summary>
+[GenerateSerializer, Immutable, Alias("cde.ResourceLimits")]
+public sealed record ResourceLimits(double Cpus, long MemoryBytes);
+
+/// <summary>When an idle or long-lived workspace is stopped.</summary>
+[GenerateSerializer, Immutable, Alias("cde.WorkspaceTimeouts")]
+public sealed record WorkspaceTimeouts(TimeSpan Idle, TimeSpan MaxLifetime);

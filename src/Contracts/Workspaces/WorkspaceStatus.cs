@@ -1,0 +1,23 @@
+namespace CloudDevEnv.Contracts.Workspaces;
+
+/// <summary>A snapshot of a workspace as its grain sees it.</summary>
+/// <param name="Reason">Why the workspace is in its phase, e.g. the failure message or "idle for 30 min".</param>
+/// <param name="Url">Where the IDE is reached through the proxy.</param>
+/// <param name="Image">Null until the image has been resolved.</param>
+/// <param name="Instance">The backing container or pod name, once created.</param>
+/// <param name="Version">Grows with every change: lets a reader tell whether it has seen this snapshot.</param>
+[GenerateSerializer, Immutable, Alias("cde.WorkspaceStatus")]
+public sealed record WorkspaceStatus(
+    string Id,
+    WorkspaceSpec Spec,
+    WorkspacePhase Phase,
+    DesiredState Desired,
+    string? Reason,
+    string Url,
+    ImageResolution? Image,
+    string? Instance,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    DateTimeOffset? LastActivityAt,
+    ImmutableArray<WorkspaceEvent> RecentEvents,
+    long Version);

@@ -1,0 +1,45 @@
+namespace CloudDevEnv.Runtime;
+
+/// <summary>The backing compute of workspaces: a Docker container with named volumes, or a
+/// Kubernetes pod with a PVC and a service. Every instance carries the workspace id as a label,
+/// so that the grain can find and adopt what exists after a crash.</summary>
+/// <remarks>Every method is idempotent: create what exists adopts it, delete what is gone succeeds,
+/// so that the grain's reconcile loop may repeat any step. A failure that retrying cannot cure
+/// throws <see cref="WorkspaceRuntimeException"/> with <c>IsPermanent</c> set.</remarks>
+public interface IWorkspaceRuntime
+{
+    /// <summary>"docker" or "kubernetes": shown to operators.</summary>
+    string Name { get; }
+
+    /// <summary>Makes the image available to <see cref="CreateAsync"/>: present locally, pulled, or built.</summary>
+    Task<PreparedImage> PrepareImageAsync(ImageRequest request, IProgress<string> log, CancellationToken cancellationToken);
+
+    /// <summary>Creates the instance and its volumes without starting it, or returns the one that exists.</summary>
+    Task<RuntimeInstance> CreateAsync(InstanceSpec spec, CancellationToken cancellationToken);
+
+    Task StartAsync(string workspaceId, CancellationToken cancellationToken);
+
+    /// <summary>Stops the instance and keeps its volumes; <paramref name="grace"/> before it is killed.</summary>
+    Task StopAsync(string workspaceId, TimeSpan grace, CancellationToken cancellationToken);
+
+    /// <summary>Removes the instance and its volumes. Succeeds when nothing is there.</summary>
+    Task DeleteAsync(string workspaceId, CancellationToken cancellationToken);
+
+    /// <summary>The instance as it is now, or null when none carries this workspace id.</summary>
+    Task<RuntimeInstance?> InspectAsync(string workspaceId, CancellationToken cancellationToken);
+
+    /// <summary>Every instance this platform labelled, claimed by a workspace or not.</summary>
+    Task<IReadOnlyList<RuntimeInstance>> ListAsync(CancellationToken cancellationToken);
+
+    /// <summary>Runs a command inside the running instance; its output is sent line by line to <paramref name="output"/>.</summary>
+    Task<ExecResult> ExecAsync(string workspaceId, ExecRequest request, IProgress<string> output, CancellationToken cancellationToken);
+
+    /// <summary>True when something inside the instance answers HTTP on <paramref name="port"/>.</summary>
+    Task<bool> ProbeHttpAsync(string workspaceId, int port, CancellationToken cancellationToken);
+
+    /// <summary>A tar stream of <paramref name="path"/> inside the instance (for snapshots).</summary>
+    Task<Stream> ArchiveAsync(string workspaceId, string path, CancellationToken cancellationToken);
+
+    /// <summary>Unpacks a tar stream into <paramref name="path"/> inside the instance.</summary>
+    Task RestoreAsync(string workspaceId, string path, Stream tar, CancellationToken cancellationToken);
+}

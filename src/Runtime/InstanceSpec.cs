@@ -1,0 +1,30 @@
+namespace CloudDevEnv.Runtime;
+
+/// <summary>What to create for a workspace. Fits a container with named volumes as well as a pod with a PVC.</summary>
+/// <param name="Command">The entry command; null keeps the image's. The instance must stay up on its own
+/// (the IDE and hooks are started later by exec).</param>
+/// <param name="Ports">Ports inside the instance that must be reachable from the proxy.</param>
+/// <param name="Mounts">Extra mounts, e.g. a local repository bind-mounted read-only for file:// clones.</param>
+public sealed record InstanceSpec(
+    string WorkspaceId,
+    string Owner,
+    string Image,
+    IReadOnlyList<string>? Command,
+    IReadOnlyDictionary<string, string> Environment,
+    IReadOnlyList<int> Ports,
+    IReadOnlyList<InstanceMount> Mounts,
+    InstanceResources Resources,
+    string? User = null);
+
+/// <param name="Source">A host path for a bind mount, or a volume name for a volume.</param>
+public sealed record InstanceMount(string Source, string Target, bool ReadOnly, InstanceMountKind Kind);
+
+public enum InstanceMountKind
+{
+    Bind = 0,
+    Volume = 1,
+}
+
+/// <param name="Cpus">CPU limit in cores; 0 means no limit.</param>
+/// <param name="MemoryBytes">Memory limit; 0 means no limit.</param>
+public sealed record InstanceResources(double Cpus, long MemoryBytes);

@@ -1,0 +1,10 @@
+namespace CloudDevEnv.Runtime;
+
+/// <summary>Labels every runtime puts on what it creates, so that the grain can adopt it after a crash
+/// and operators can find it.</summary>
+public static class RuntimeLabels
+{
+    public const string Managed = "dev.clouddevenv.managed";
+    public const string WorkspaceId = "dev.clouddevenv.workspace-id";
+    public const string Owner = "dev.clouddevenv.owner";
+}
