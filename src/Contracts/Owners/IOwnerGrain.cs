@@ -11,14 +11,11 @@ public interface IOwnerGrain : IGrainWithStringKey
     [Alias("List")]
     Task<ImmutableArray<string>> ListAsync();
 
-    [Alias("Add")]
-    Task AddAsync(string workspaceId);
-
     /// <summary>Forgets the workspace and frees its run slot.</summary>
     [Alias("Remove")]
     Task RemoveAsync(string workspaceId);
 
-    /// <summary>Grants the workspace a run slot, or throws QuotaExceeded. Idempotent per workspace.</summary>
+    /// <summary>Grants the workspace a run slot and lists it, or throws QuotaExceeded. Idempotent per workspace.</summary>
     [Alias("AcquireRunSlot")]
     Task AcquireRunSlotAsync(string workspaceId);
 

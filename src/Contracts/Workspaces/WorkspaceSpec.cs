@@ -5,19 +5,17 @@ namespace CloudDevEnv.Contracts.Workspaces;
 /// <param name="Ref">Branch or tag to check out; null means the repository's default branch.</param>
 /// <param name="Owner">The user who owns the workspace and alone may reach it.</param>
 /// <param name="Image">A prebuilt image asked for in the request; null lets the platform resolve one.</param>
+/// <param name="Resources">Null in a request takes the platform's defaults; always set once created.</param>
+/// <param name="IdleTimeout">Null in a request takes the platform's default; always set once created.</param>
 [GenerateSerializer, Immutable, Alias("cde.WorkspaceSpec")]
 public sealed record WorkspaceSpec(
     string RepoUrl,
     string? Ref,
     string Owner,
     string? Image,
-    ResourceLimits Resources,
-    WorkspaceTimeouts Timeouts);
+    ResourceLimits? Resources,
+    TimeSpan? IdleTimeout);
 
 /// <summary>CPU and memory granted to the workspace's container or pod.</summary>
 [GenerateSerializer, Immutable, Alias("cde.ResourceLimits")]
 public sealed record ResourceLimits(double Cpus, long MemoryBytes);
-
-/// <summary>When an idle or long-lived workspace is stopped.</summary>
-[GenerateSerializer, Immutable, Alias("cde.WorkspaceTimeouts")]
-public sealed record WorkspaceTimeouts(TimeSpan Idle, TimeSpan MaxLifetime);

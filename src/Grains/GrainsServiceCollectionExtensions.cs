@@ -1,0 +1,23 @@
+using CloudDevEnv.Grains.Provisioning;
+using CloudDevEnv.Grains.Workspaces;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace CloudDevEnv.Grains;
+
+public static class GrainsServiceCollectionExtensions
+{
+    /// <summary>Registers what the workspace and owner grains need, except the runtime and the storage
+    /// providers, which each host chooses. Options are validated when the host starts.</summary>
+    public static IServiceCollection AddWorkspaceGrains(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<WorkspaceOptions>()
+            .Bind(configuration.GetSection(WorkspaceOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<WorkspaceProvisioner>();
+        return services;
+    }
+}

@@ -1,0 +1,52 @@
+using CloudDevEnv.Grains.Workspaces;
+
+namespace CloudDevEnv.Grains.Owners;
+
+public sealed class OwnerGrain(
+    [PersistentState("owner", StorageNames.Workspaces)] IPersistentState<OwnerState> state,
+    IOptions<WorkspaceOptions> options) : Grain, IOwnerGrain
+{
+    Task<ImmutableArray<string>> IOwnerGrain.ListAsync() => Task.FromResult(state.State.Workspaces.ToImmutableArray());
+
+    async Task IOwnerGrain.AcquireRunSlotAsync(string workspaceId)
+    {
+        var s = state.State;
+        if (s.RunSlots.Contains(workspaceId))
+        {
+            return;
+        }
+
+        var limit = options.Value.MaxRunningPerOwner;
+        if (s.RunSlots.Count >= limit)
+        {
+            throw new WorkspaceRejectedException(
+                WorkspaceRejection.QuotaExceeded,
+                $"{this.GetPrimaryKeyString()} already has {s.RunSlots.Count} running workspaces, the most allowed ({limit}). Stop or delete one first.");
+        }
+
+        s.RunSlots.Add(workspaceId);
+        if (!s.Workspaces.Contains(workspaceId))
+        {
+            s.Workspaces.Add(workspaceId);
+        }
+
+        await state.WriteStateAsync();
+    }
+
+    async Task IOwnerGrain.ReleaseRunSlotAsync(string workspaceId)
+    {
+        if (state.State.RunSlots.Remove(workspaceId))
+        {
+            await state.WriteStateAsync();
+        }
+    }
+
+    async Task IOwnerGrain.RemoveAsync(string workspaceId)
+    {
+        var removed = state.State.RunSlots.Remove(workspaceId) | state.State.Workspaces.Remove(workspaceId);
+        if (removed)
+        {
+            await state.WriteStateAsync();
+        }
+    }
+}

@@ -1,0 +1,674 @@
+using CloudDevEnv.Grains.Provisioning;
+using Orleans.Placement;
+using Orleans.Utilities;
+
+namespace CloudDevEnv.Grains.Workspaces;
+
+/// <summary>One workspace: owns its lifecycle state machine, its backing container or pod, and the
+/// timers that reconcile it, reap it when idle and re-activate it after a silo loss.</summary>
+/// <remarks>
+/// Commands only change the desired state, persist it and return; a grain timer runs the reconcile loop,
+/// which compares desired and observed state and takes one idempotent step at a time. The loop is
+/// level-triggered: after a crash at any point the next activation repeats the step it was in, and the
+/// runtime adopts whatever that step had already created. The timer interleaves with calls so that a
+/// status query or a stop is answered during a five-minute image build; a command that changes the
+/// desired state cancels the step in flight.
+/// </remarks>
+[Immovable]
+public sealed partial class WorkspaceGrain(
+    [PersistentState("workspace", StorageNames.Workspaces)] IPersistentState<WorkspaceState> state,
+    WorkspaceProvisioner provisioner,
+    IWorkspaceRuntime runtime,
+    IOptions<WorkspaceOptions> options,
+    TimeProvider time,
+    ILogger<WorkspaceGrain> logger) : Grain, IWorkspaceGrain, IRemindable
+{
+    private const string ReminderName = "reconcile";
+    private static readonly TimeSpan ActivityPersistInterval = TimeSpan.FromMinutes(1);
+
+    private readonly ObserverManager<IWorkspaceObserver> _observers = new(options.Value.ObserverExpiry, logger);
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly CancellationTokenSource _lifetime = new();
+    private IGrainTimer? _timer;
+    private Task _loop = Task.CompletedTask;
+    private TaskScheduler? _scheduler;
+    private CancellationTokenSource? _step;
+    private bool _reconciling;
+    private bool _dirty;
+    private int _attempts;
+    private bool? _reminderRegistered;
+    private DateTimeOffset? _persistedActivity;
+    private RuntimeInstance? _instance;
+
+    private string Id => this.GetPrimaryKeyString();
+
+    private WorkspaceState S => state.State;
+
+    private WorkspaceOptions Options => options.Value;
+
+    private IOwnerGrain Owner => GrainFactory.GetGrain<IOwnerGrain>(S.Spec!.Owner);
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _scheduler = TaskScheduler.Current;
+        _persistedActivity = S.LastActivityAt;
+        _timer = this.RegisterGrainTimer(
+            OnTimerAsync,
+            new GrainTimerCreationOptions { DueTime = Timeout.InfiniteTimeSpan, Period = Timeout.InfiniteTimeSpan, Interleave = true, KeepAlive = true });
+
+        // Look at the runtime at once: this adopts what a crashed activation left behind.
+        if (S.Spec is not null && !IsSettled)
+        {
+            Schedule(TimeSpan.Zero);
+        }
+
+        return base.OnActivateAsync(cancellationToken);
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // Steps are idempotent: the next activation repeats the one cut short here.
+        await _lifetime.CancelAsync();
+        await _loop.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+        await base.OnDeactivateAsync(reason, cancellationToken);
+    }
+
+    /// <summary>Nothing to do until a command or the reminder says otherwise.</summary>
+    private bool IsSettled =>
+        S.Phase == WorkspacePhase.Deleted
+        || (S.Phase == WorkspacePhase.Stopped && S.Desired == DesiredState.Stopped)
+        || (S.Phase == WorkspacePhase.Failed && S.Desired == DesiredState.Running);
+
+    async Task<WorkspaceStatus> IWorkspaceGrain.CreateAsync(WorkspaceSpec spec)
+    {
+        if (S.Spec is not null)
+        {
+            throw new WorkspaceRejectedException(WorkspaceRejection.Conflict, $"A workspace with the id '{Id}' exists already.");
+        }
+
+        if (!WorkspaceId.IsValid(Id))
+        {
+            throw new WorkspaceRejectedException(WorkspaceRejection.Invalid, $"'{Id}' is not a DNS label.", "id");
+        }
+
+        var normalized = WorkspaceSpecValidator.Normalize(spec, Options);
+        var owner = GrainFactory.GetGrain<IOwnerGrain>(normalized.Owner);
+        await owner.AcquireRunSlotAsync(Id);
+        try
+        {
+            var now = time.GetUtcNow();
+            S.Spec = normalized;
+            S.Phase = WorkspacePhase.Pending;
+            S.Desired = DesiredState.Running;
+            S.CreatedAt = now;
+            Record(WorkspaceEventKind.Phase, $"Created for {normalized.Owner} from {normalized.RepoUrl}.");
+            await PersistAsync();
+        }
+        catch
+        {
+            // Leave nothing behind: neither a half-written workspace nor a slot in the owner's quota.
+            state.State = new WorkspaceState();
+            await owner.RemoveAsync(Id);
+            throw;
+        }
+
+        LogCreated(Id, normalized.Owner, normalized.RepoUrl);
+        await EnsureReminderAsync(true);
+        Dirty();
+        return Status();
+    }
+
+    Task<WorkspaceStatus> IWorkspaceGrain.GetStatusAsync()
+    {
+        EnsureExists();
+        return Task.FromResult(Status());
+    }
+
+    async Task<WorkspaceStatus> IWorkspaceGrain.StartAsync()
+    {
+        EnsureExists();
+        EnsureNotDeleted("start");
+        if (S.Desired == DesiredState.Running && S.Phase != WorkspacePhase.Failed)
+        {
+            return Status();
+        }
+
+        await Owner.AcquireRunSlotAsync(Id);
+        S.Desired = DesiredState.Running;
+        Record(WorkspaceEventKind.Command, "Start requested.");
+        if (S.Phase == WorkspacePhase.Failed)
+        {
+            Transition(WorkspacePhase.Pending, "Retrying after a failure.");
+        }
+
+        await PersistAsync();
+        await EnsureReminderAsync(true);
+        Dirty();
+        return Status();
+    }
+
+    async Task<WorkspaceStatus> IWorkspaceGrain.StopAsync()
+    {
+        EnsureExists();
+        EnsureNotDeleted("stop");
+        if (S.Desired == DesiredState.Stopped)
+        {
+            return Status();
+        }
+
+        await RequestStopAsync("Stop requested.");
+        return Status();
+    }
+
+    async Task<WorkspaceStatus> IWorkspaceGrain.DeleteAsync()
+    {
+        EnsureExists();
+        if (S.Desired != DesiredState.Deleted)
+        {
+            S.Desired = DesiredState.Deleted;
+            Record(WorkspaceEventKind.Command, "Delete requested.");
+            await PersistAsync();
+            await Owner.ReleaseRunSlotAsync(Id);
+            await EnsureReminderAsync(true);
+        }
+
+        if (S.Phase != WorkspacePhase.Deleted)
+        {
+            Dirty();
+        }
+
+        return Status();
+    }
+
+    async Task<WorkspaceRoute> IWorkspaceGrain.GetRouteAsync()
+    {
+        EnsureExists();
+        if (S.Phase == WorkspacePhase.Running && _instance is null)
+        {
+            _instance = await runtime.InspectAsync(Id, CancellationToken.None);
+        }
+
+        return Route();
+    }
+
+    async Task<WorkspaceRoute> IWorkspaceGrain.SetPortVisibilityAsync(int port, bool isPublic)
+    {
+        EnsureExists();
+        EnsureNotDeleted("change a port of");
+        if (port is < 1 or > 65535)
+        {
+            throw new WorkspaceRejectedException(WorkspaceRejection.Invalid, "port must be between 1 and 65535.", "port");
+        }
+
+        var changed = isPublic ? S.PublicPorts.Add(port) : S.PublicPorts.Remove(port);
+        if (changed)
+        {
+            Record(WorkspaceEventKind.Command, $"Port {port} is now {(isPublic ? "public" : "private")}.");
+            await PersistAsync();
+        }
+
+        return Route();
+    }
+
+    async Task IWorkspaceGrain.ReportActivityAsync(DateTimeOffset at)
+    {
+        if (S.Spec is null || (S.LastActivityAt is { } last && last >= at))
+        {
+            return;
+        }
+
+        // The clock of the reporter may run ahead of ours; activity in the future would postpone reaping forever.
+        var now = time.GetUtcNow();
+        S.LastActivityAt = at > now ? now : at;
+        if (_persistedActivity is null || S.LastActivityAt - _persistedActivity >= ActivityPersistInterval)
+        {
+            await PersistAsync();
+        }
+    }
+
+    Task IWorkspaceGrain.SubscribeAsync(IWorkspaceObserver observer)
+    {
+        EnsureExists();
+        _observers.Subscribe(observer, observer);
+        return Task.CompletedTask;
+    }
+
+    Task IWorkspaceGrain.UnsubscribeAsync(IWorkspaceObserver observer)
+    {
+        _observers.Unsubscribe(observer);
+        return Task.CompletedTask;
+    }
+
+    Task IRemindable.ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (S.Spec is null || IsSettled)
+        {
+            return EnsureReminderAsync(false);
+        }
+
+        Dirty();
+        return Task.CompletedTask;
+    }
+
+    // ---- The reconcile loop ----
+
+    private void Dirty()
+    {
+        _dirty = true;
+        _step?.Cancel();
+        Schedule(TimeSpan.Zero);
+    }
+
+    private void Schedule(TimeSpan delay) => _timer?.Change(delay, Timeout.InfiniteTimeSpan);
+
+    /// <summary>The timer only starts the loop: a timer callback that ran for the length of an image build
+    /// would hold up deactivation, which waits for callbacks before it cancels anything.</summary>
+    private Task OnTimerAsync(CancellationToken _)
+    {
+        if (!_reconciling && S.Spec is not null)
+        {
+            _reconciling = true;
+            _loop = ReconcileLoopAsync(_lifetime.Token);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private async Task ReconcileLoopAsync(CancellationToken cancellationToken)
+    {
+        // Return to the timer first; the rest runs as turns of this activation, between its calls.
+        await Task.Yield();
+        TimeSpan? next;
+        try
+        {
+            next = await RunStepsAsync(cancellationToken);
+        }
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (Exception exception)
+        {
+            // Even recording the failure failed (storage down): look again later, changing nothing.
+            LogLoopFailed(exception, Id);
+            next = Options.MaxRetryDelay;
+        }
+        finally
+        {
+            _reconciling = false;
+        }
+
+        if (next is { } delay && !cancellationToken.IsCancellationRequested)
+        {
+            Schedule(delay);
+        }
+    }
+
+    /// <returns>When to look again, or null when the workspace is settled.</returns>
+    private async Task<TimeSpan?> RunStepsAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            _dirty = false;
+            using var step = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            _step = step;
+            bool progressed;
+            try
+            {
+                progressed = await StepAsync(step.Token);
+                _attempts = 0;
+            }
+            catch (OperationCanceledException) when (step.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                // A command changed the desired state mid-step; look again at once.
+                continue;
+            }
+            catch (WorkspaceFailure failure)
+            {
+                await FailAsync(failure.Message, failure.KeepInstanceRunning);
+                return null;
+            }
+            catch (WorkspaceRuntimeException failure) when (failure.IsPermanent)
+            {
+                await FailAsync(failure.Message, keepInstanceRunning: false);
+                return null;
+            }
+            catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                return await RetryLaterAsync(exception);
+            }
+            finally
+            {
+                _step = null;
+            }
+
+            if (!progressed && !_dirty)
+            {
+                break;
+            }
+        }
+
+        return S.Phase == WorkspacePhase.Running ? Options.HealthCheckInterval : null;
+    }
+
+    private async Task<TimeSpan?> RetryLaterAsync(Exception exception)
+    {
+        _attempts++;
+        var message = exception is WorkspaceRuntimeException ? exception.Message : $"{exception.GetType().Name}: {exception.Message}";
+        if (_attempts >= Options.MaxAttempts)
+        {
+            await FailAsync($"{message} (gave up after {_attempts} attempts)", keepInstanceRunning: false);
+            return null;
+        }
+
+        var delay = TimeSpan.FromTicks(Math.Min(Options.MaxRetryDelay.Ticks, Options.RetryDelay.Ticks << Math.Min(_attempts - 1, 20)));
+        LogStepFailed(exception, Id, S.Phase, _attempts, delay);
+        Record(WorkspaceEventKind.Error, $"{S.Phase} failed: {message}. Retrying in {delay.TotalSeconds:0.#} s (attempt {_attempts} of {Options.MaxAttempts}).");
+        await PersistAsync();
+        return delay;
+    }
+
+    /// <summary>Takes one step towards the desired state.</summary>
+    /// <returns>True when another step may follow at once.</returns>
+    private async Task<bool> StepAsync(CancellationToken cancellationToken)
+    {
+        var spec = S.Spec!;
+        switch (S.Desired, S.Phase)
+        {
+            case (_, WorkspacePhase.Deleted):
+                return false;
+
+            case (DesiredState.Deleted, _):
+                if (S.Phase != WorkspacePhase.Deleting)
+                {
+                    await TransitionAsync(WorkspacePhase.Deleting);
+                }
+
+                await runtime.DeleteAsync(Id, cancellationToken);
+                await Owner.RemoveAsync(Id);
+                _instance = null;
+                S.Instance = null;
+                await TransitionAsync(WorkspacePhase.Deleted);
+                await EnsureReminderAsync(false);
+                return false;
+
+            case (DesiredState.Stopped, WorkspacePhase.Stopped):
+                await EnsureReminderAsync(false);
+                return false;
+
+            case (DesiredState.Stopped, _):
+                await StopInstanceAsync(cancellationToken);
+                return true;
+
+            case (DesiredState.Running, WorkspacePhase.Pending or WorkspacePhase.Building):
+                if (S.Phase == WorkspacePhase.Pending)
+                {
+                    await TransitionAsync(WorkspacePhase.Building);
+                }
+
+                S.Image = await provisioner.ResolveImageAsync(spec, Log(), cancellationToken);
+                await TransitionAsync(WorkspacePhase.Creating);
+                return true;
+
+            case (DesiredState.Running, WorkspacePhase.Creating):
+                _instance = await provisioner.CreateAsync(Id, spec, S.Image!, cancellationToken);
+                S.Instance = _instance.Name;
+                await TransitionAsync(WorkspacePhase.Initializing);
+                return true;
+
+            case (DesiredState.Running, WorkspacePhase.Initializing):
+                await provisioner.InitializeAsync(Id, spec, Log(), cancellationToken);
+                _instance = await runtime.InspectAsync(Id, cancellationToken);
+                var now = time.GetUtcNow();
+                S.RunningSince = now;
+                S.LastActivityAt = now;
+                await TransitionAsync(WorkspacePhase.Running);
+                return true;
+
+            case (DesiredState.Running, WorkspacePhase.Running):
+                return await CheckRunningAsync(cancellationToken);
+
+            case (DesiredState.Running, WorkspacePhase.Interrupted):
+                await TransitionAsync(WorkspacePhase.Creating, "Starting the workspace again.");
+                return true;
+
+            case (DesiredState.Running, WorkspacePhase.Stopping):
+                // Finish the stop that was under way, then start from Stopped.
+                await StopInstanceAsync(cancellationToken);
+                return true;
+
+            case (DesiredState.Running, WorkspacePhase.Stopped):
+                await TransitionAsync(S.Image is null ? WorkspacePhase.Pending : WorkspacePhase.Creating);
+                return true;
+
+            default:
+                // Failed while Running is desired: wait for the owner to start it again.
+                return false;
+        }
+    }
+
+    private async Task StopInstanceAsync(CancellationToken cancellationToken)
+    {
+        if (S.Phase != WorkspacePhase.Stopping)
+        {
+            await TransitionAsync(WorkspacePhase.Stopping);
+        }
+
+        await runtime.StopAsync(Id, Options.StopGracePeriod, cancellationToken);
+        _instance = null;
+        await TransitionAsync(WorkspacePhase.Stopped);
+    }
+
+    /// <summary>A running workspace whose container died is Interrupted; one idle or alive too long is stopped.</summary>
+    private async Task<bool> CheckRunningAsync(CancellationToken cancellationToken)
+    {
+        var instance = await runtime.InspectAsync(Id, cancellationToken);
+        _instance = instance;
+        if (instance is not { State: InstanceState.Running })
+        {
+            var why = instance is null
+                ? "Its container disappeared."
+                : $"Its container stopped{(instance.ExitCode is { } code ? $" with exit code {code}" : string.Empty)}.";
+            await TransitionAsync(WorkspacePhase.Interrupted, why);
+            return true;
+        }
+
+        var now = time.GetUtcNow();
+        var idle = S.Spec!.IdleTimeout!.Value;
+        if (now - (S.LastActivityAt ?? S.RunningSince ?? now) >= idle)
+        {
+            await RequestStopAsync($"Stopping: no activity for {idle.TotalMinutes:0} min.");
+            return true;
+        }
+
+        if (S.RunningSince is { } since && now - since >= Options.MaxLifetime)
+        {
+            await RequestStopAsync($"Stopping: running for the maximum of {Options.MaxLifetime.TotalHours:0.#} h.");
+            return true;
+        }
+
+        return false;
+    }
+
+    private async Task RequestStopAsync(string why)
+    {
+        S.Desired = DesiredState.Stopped;
+        Record(WorkspaceEventKind.Command, why);
+        await PersistAsync();
+        await Owner.ReleaseRunSlotAsync(Id);
+        Dirty();
+    }
+
+    private async Task FailAsync(string reason, bool keepInstanceRunning)
+    {
+        LogFailed(Id, S.Phase, reason);
+        if (!keepInstanceRunning)
+        {
+            try
+            {
+                await runtime.StopAsync(Id, Options.StopGracePeriod, CancellationToken.None);
+                _instance = null;
+            }
+            catch (Exception exception)
+            {
+                LogCleanupFailed(exception, Id);
+            }
+        }
+
+        if (WorkspaceTransitions.IsLegal(S.Phase, WorkspacePhase.Failed))
+        {
+            await TransitionAsync(WorkspacePhase.Failed, reason);
+        }
+
+        _attempts = 0;
+        await Owner.ReleaseRunSlotAsync(Id);
+        await EnsureReminderAsync(false);
+    }
+
+    // ---- State, events, persistence ----
+
+    private async Task TransitionAsync(WorkspacePhase to, string? reason = null)
+    {
+        Transition(to, reason);
+        await PersistAsync();
+    }
+
+    private void Transition(WorkspacePhase to, string? reason)
+    {
+        if (!WorkspaceTransitions.IsLegal(S.Phase, to))
+        {
+            throw new InvalidOperationException($"Illegal transition {S.Phase} → {to}.");
+        }
+
+        LogTransition(Id, S.Phase, to, reason);
+        S.Phase = to;
+        S.Reason = reason;
+        Record(WorkspaceEventKind.Phase, reason is null ? to.ToString() : $"{to}: {reason}");
+    }
+
+    private void Record(WorkspaceEventKind kind, string message)
+    {
+        var now = time.GetUtcNow();
+        var evt = new WorkspaceEvent(S.NextSequence++, now, kind, S.Phase, message);
+        S.Events.Add(evt);
+        if (S.Events.Count > Options.RecentEventCount)
+        {
+            S.Events.RemoveRange(0, S.Events.Count - Options.RecentEventCount);
+        }
+
+        S.UpdatedAt = now;
+        S.Version++;
+        _observers.Notify(o => o.OnEvent(Id, evt));
+    }
+
+    /// <summary>Lines from the runtime arrive on its threads: hand each to the grain's scheduler,
+    /// so that the state is only ever touched by one turn at a time.</summary>
+    private IProgress<string> Log() => new GrainProgress(this);
+
+    private async Task PersistAsync()
+    {
+        await _writeLock.WaitAsync();
+        try
+        {
+            await state.WriteStateAsync();
+            _persistedActivity = S.LastActivityAt;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private async Task EnsureReminderAsync(bool wanted)
+    {
+        _reminderRegistered ??= await this.GetReminder(ReminderName) is not null;
+        if (wanted == _reminderRegistered)
+        {
+            return;
+        }
+
+        if (wanted)
+        {
+            await this.RegisterOrUpdateReminder(ReminderName, Options.ReminderPeriod, Options.ReminderPeriod);
+        }
+        else if (await this.GetReminder(ReminderName) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+
+        _reminderRegistered = wanted;
+    }
+
+    private void EnsureExists()
+    {
+        if (S.Spec is null)
+        {
+            throw new WorkspaceRejectedException(WorkspaceRejection.NotFound, $"No workspace has the id '{Id}'.");
+        }
+    }
+
+    private void EnsureNotDeleted(string verb)
+    {
+        if (S.Desired == DesiredState.Deleted || S.Phase is WorkspacePhase.Deleting or WorkspacePhase.Deleted)
+        {
+            throw new WorkspaceRejectedException(
+                WorkspaceRejection.Conflict, $"Cannot {verb} workspace '{Id}': it is {(S.Phase == WorkspacePhase.Deleted ? "deleted" : "being deleted")}.");
+        }
+    }
+
+    private WorkspaceStatus Status() => new(
+        Id,
+        S.Spec!,
+        S.Phase,
+        S.Desired,
+        S.Reason,
+        Options.UrlFor(Id),
+        S.Image,
+        S.Instance,
+        S.CreatedAt,
+        S.UpdatedAt,
+        S.LastActivityAt,
+        [.. S.Events],
+        S.Version);
+
+    private WorkspaceRoute Route() => new(
+        Id,
+        S.Spec!.Owner,
+        S.Phase,
+        S.Desired,
+        S.Reason,
+        Options.IdePort,
+        S.Phase == WorkspacePhase.Running && _instance is { } instance
+            ? instance.Endpoints.ToImmutableDictionary()
+            : ImmutableDictionary<int, Uri>.Empty,
+        [.. S.PublicPorts],
+        S.Version);
+
+    private sealed class GrainProgress(WorkspaceGrain grain) : IProgress<string>
+    {
+        public void Report(string value) =>
+            _ = Task.Factory.StartNew(
+                () => grain.Record(WorkspaceEventKind.Log, value),
+                CancellationToken.None,
+                TaskCreationOptions.None,
+                grain._scheduler ?? TaskScheduler.Default);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Workspace {WorkspaceId} created for {Owner} from {RepoUrl}")]
+    private partial void LogCreated(string workspaceId, string owner, string repoUrl);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Workspace {WorkspaceId}: {From} -> {To} ({Reason})")]
+    private partial void LogTransition(string workspaceId, WorkspacePhase from, WorkspacePhase to, string? reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Workspace {WorkspaceId}: step {Phase} failed (attempt {Attempt}); retrying in {Delay}")]
+    private partial void LogStepFailed(Exception exception, string workspaceId, WorkspacePhase phase, int attempt, TimeSpan delay);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Workspace {WorkspaceId} failed in {Phase}: {Reason}")]
+    private partial void LogFailed(string workspaceId, WorkspacePhase phase, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Workspace {WorkspaceId}: the reconcile loop failed; looking again later")]
+    private partial void LogLoopFailed(Exception exception, string workspaceId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Workspace {WorkspaceId}: stopping the instance of a failed workspace failed")]
+    private partial void LogCleanupFailed(Exception exception, string workspaceId);
+}

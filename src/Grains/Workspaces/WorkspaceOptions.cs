@@ -1,0 +1,87 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace CloudDevEnv.Grains.Workspaces;
+
+/// <summary>Platform-wide workspace policy, bound from the <c>Workspaces</c> configuration section.</summary>
+public sealed class WorkspaceOptions
+{
+    public const string SectionName = "Workspaces";
+
+    /// <summary>Running workspaces one owner may have at once (Codespaces allows 10).</summary>
+    [Range(1, 10_000)]
+    public int MaxRunningPerOwner { get; set; } = 10;
+
+    /// <summary>The image used when neither the request, a prebuild nor the repository names one.</summary>
+    [Required]
+    public string FallbackImage { get; set; } = "clouddevenv/workspace:1";
+
+    /// <summary>Host names are <c>&lt;id&gt;.&lt;PublicDomain&gt;</c>; browsers send <c>*.localhost</c> to loopback.</summary>
+    [Required, RegularExpression(@"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$")]
+    public string PublicDomain { get; set; } = "localhost";
+
+    [Required, RegularExpression("^https?$")]
+    public string PublicScheme { get; set; } = "http";
+
+    /// <summary>The port in workspace URLs; 0 leaves it out (80 or 443 behind a load balancer).</summary>
+    [Range(0, 65535)]
+    public int PublicPort { get; set; } = 5080;
+
+    /// <summary>Folders under which <c>file://</c> repositories are allowed, from <c>CDE_LOCAL_REPO_ROOTS</c>.</summary>
+    public List<string> LocalRepoRoots { get; set; } = [];
+
+    /// <summary>The port code-server listens on inside the workspace.</summary>
+    [Range(1, 65535)]
+    public int IdePort { get; set; } = 8080;
+
+    /// <summary>The IDE's start command inside the workspace; <c>{port}</c> and <c>{folder}</c> are filled in.</summary>
+    [Required]
+    public string IdeCommand { get; set; } =
+        "/opt/clouddevenv/ide/bin/code-server --auth none --disable-telemetry --disable-update-check --bind-addr 0.0.0.0:{port} {folder}";
+
+    public double DefaultCpus { get; set; } = 2;
+
+    public long DefaultMemoryBytes { get; set; } = 4L * 1024 * 1024 * 1024;
+
+    [Range(typeof(TimeSpan), "00:01:00", "7.00:00:00")]
+    public TimeSpan DefaultIdleTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
+    [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
+    public TimeSpan MaxLifetime { get; set; } = TimeSpan.FromHours(12);
+
+    /// <summary>How often a running workspace checks that its container is alive and whether it is idle.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "01:00:00")]
+    public TimeSpan HealthCheckInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>First retry delay of a failed step; doubles up to <see cref="MaxRetryDelay"/>.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Failed attempts at one step before the workspace is Failed.</summary>
+    [Range(1, 100)]
+    public int MaxAttempts { get; set; } = 6;
+
+    /// <summary>How long the IDE may take to answer HTTP after it was started.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan IdeStartTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan StopGracePeriod { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Period of the durable reminder that re-activates a workspace after a silo loss (minimum 1 minute).</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "1.00:00:00")]
+    public TimeSpan ReminderPeriod { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Observers that do not renew their subscription within this time are dropped.</summary>
+    [Range(typeof(TimeSpan), "00:00:10", "01:00:00")]
+    public TimeSpan ObserverExpiry { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How many events a workspace keeps for its status and for late subscribers.</summary>
+    [Range(10, 10_000)]
+    public int RecentEventCount { get; set; } = 200;
+
+    public string UrlFor(string workspaceId) =>
+        PublicPort == 0 ? $"{PublicScheme}://{workspaceId}.{PublicDomain}/" : $"{PublicScheme}://{workspaceId}.{PublicDomain}:{PublicPort}/";
+}

@@ -1,0 +1,57 @@
+using System.Text.RegularExpressions;
+
+namespace CloudDevEnv.Grains.Workspaces;
+
+/// <summary>Checks a requested spec and fills in the platform's defaults. Lives with the grain, so that
+/// in-cluster tools calling the grain directly meet the same rules as the REST API.</summary>
+public static partial class WorkspaceSpecValidator
+{
+    public static readonly TimeSpan MinIdleTimeout = TimeSpan.FromMinutes(1);
+    public static readonly TimeSpan MaxIdleTimeout = TimeSpan.FromHours(24);
+
+    /// <returns>The spec with every optional value set.</returns>
+    /// <exception cref="WorkspaceRejectedException">With kind Invalid and the field at fault.</exception>
+    public static WorkspaceSpec Normalize(WorkspaceSpec spec, WorkspaceOptions options)
+    {
+        if (!RepositoryUrl.TryParse(spec.RepoUrl, options.LocalRepoRoots, out _, out var error))
+        {
+            throw Invalid("repoUrl", error);
+        }
+
+        if (!OwnerName.IsValid(spec.Owner))
+        {
+            throw Invalid("owner", $"owner must be 1 to {OwnerName.MaxLength} letters, digits, '.', '_' or '-', starting with a letter or digit.");
+        }
+
+        if (spec.Ref is not null && !GitRef.IsValid(spec.Ref))
+        {
+            throw Invalid("ref", "ref must be a branch or tag name (letters, digits, '.', '_', '-', '/' and '+'; not starting with '-').");
+        }
+
+        if (spec.Image is not null && (spec.Image.Length > 255 || !ImageReference().IsMatch(spec.Image)))
+        {
+            throw Invalid("image", "image must be an image reference such as 'registry.example.com/team/image:tag'.");
+        }
+
+        var idle = spec.IdleTimeout ?? options.DefaultIdleTimeout;
+        if (idle < MinIdleTimeout || idle > MaxIdleTimeout)
+        {
+            throw Invalid("idleTimeoutMinutes", $"idleTimeoutMinutes must be between {MinIdleTimeout.TotalMinutes:0} and {MaxIdleTimeout.TotalMinutes:0}.");
+        }
+
+        var resources = spec.Resources ?? new ResourceLimits(options.DefaultCpus, options.DefaultMemoryBytes);
+        if (resources.Cpus is <= 0 or > 64 || resources.MemoryBytes is < 64L * 1024 * 1024 or > 512L * 1024 * 1024 * 1024)
+        {
+            throw Invalid("resources", "resources must ask for 0 to 64 CPUs and 64 MiB to 512 GiB of memory.");
+        }
+
+        return spec with { IdleTimeout = idle, Resources = resources };
+    }
+
+    private static WorkspaceRejectedException Invalid(string field, string message) =>
+        new(WorkspaceRejection.Invalid, message, field);
+
+    // name[:tag][@digest], lower-case path components as the distribution spec allows.
+    [GeneratedRegex(@"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$", RegexOptions.CultureInvariant)]
+    private static partial Regex ImageReference();
+}

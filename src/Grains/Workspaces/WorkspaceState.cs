@@ -1,0 +1,39 @@
+namespace CloudDevEnv.Grains.Workspaces;
+
+/// <summary>What a workspace grain persists. Stored as JSON: keep member names stable,
+/// add members with defaults, never reinterpret one.</summary>
+[GenerateSerializer, Alias("cde.WorkspaceState.v1")]
+public sealed class WorkspaceState
+{
+    [Id(0)] public int SchemaVersion { get; set; } = 1;
+
+    /// <summary>Null until the workspace is created: a grain with no spec is "not found".</summary>
+    [Id(1)] public WorkspaceSpec? Spec { get; set; }
+
+    [Id(2)] public WorkspacePhase Phase { get; set; }
+
+    [Id(3)] public DesiredState Desired { get; set; }
+
+    [Id(4)] public string? Reason { get; set; }
+
+    [Id(5)] public ImageResolution? Image { get; set; }
+
+    [Id(6)] public string? Instance { get; set; }
+
+    [Id(7)] public DateTimeOffset CreatedAt { get; set; }
+
+    [Id(8)] public DateTimeOffset UpdatedAt { get; set; }
+
+    [Id(9)] public DateTimeOffset? LastActivityAt { get; set; }
+
+    /// <summary>When the workspace last reached Running: the start of its lifetime for <c>MaxLifetime</c>.</summary>
+    [Id(10)] public DateTimeOffset? RunningSince { get; set; }
+
+    [Id(11)] public List<WorkspaceEvent> Events { get; set; } = [];
+
+    [Id(12)] public long NextSequence { get; set; } = 1;
+
+    [Id(13)] public long Version { get; set; }
+
+    [Id(14)] public HashSet<int> PublicPorts { get; set; } = [];
+}

@@ -1,0 +1,51 @@
+using Microsoft.Extensions.Options;
+
+namespace CloudDevEnv.Proxy;
+
+/// <summary>Checks what data annotations cannot: the signing key's source and size.</summary>
+internal sealed class WorkspaceProxyOptionsValidator : IValidateOptions<WorkspaceProxyOptions>
+{
+    public const int MinimumKeyBytes = 32;
+
+    public ValidateOptionsResult Validate(string? name, WorkspaceProxyOptions options)
+    {
+        var failures = new List<string>();
+        if (!string.IsNullOrWhiteSpace(options.SigningKey))
+        {
+            if (!TryDecodeKey(options.SigningKey, out var key))
+            {
+                failures.Add("Proxy:SigningKey is not valid base64.");
+            }
+            else if (key.Length < MinimumKeyBytes)
+            {
+                failures.Add($"Proxy:SigningKey must hold at least {MinimumKeyBytes} bytes; it holds {key.Length}.");
+            }
+        }
+        else if (string.IsNullOrWhiteSpace(options.SigningKeyFile))
+        {
+            failures.Add("Set Proxy:SigningKey (base64, at least 32 bytes, shared by every API and proxy process) " +
+                         "or Proxy:SigningKeyFile (a file the key is kept in, created when missing).");
+        }
+
+        if (options.DashboardUrl is { Length: > 0 } dashboard && !Uri.TryCreate(dashboard, UriKind.Absolute, out _))
+        {
+            failures.Add("Proxy:DashboardUrl must be an absolute URL.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    internal static bool TryDecodeKey(string value, out byte[] key)
+    {
+        try
+        {
+            key = Convert.FromBase64String(value.Trim());
+            return true;
+        }
+        catch (FormatException)
+        {
+            key = [];
+            return false;
+        }
+    }
+}

@@ -1,0 +1,38 @@
+namespace CloudDevEnv.Grains.Tests;
+
+/// <summary>Waits for the reconcile loop: polls the grain until a condition holds or the time is up.</summary>
+public static class Eventually
+{
+    public static async Task<WorkspaceStatus> PhaseAsync(IWorkspaceGrain grain, WorkspacePhase phase, TimeSpan? timeout = null)
+    {
+        var status = await grain.GetStatusAsync();
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
+        while (status.Phase != phase)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                var events = string.Join("\n  ", status.RecentEvents.Select(e => $"{e.Kind} {e.Phase}: {e.Message}"));
+                Assert.Fail($"Expected {phase} but the workspace is {status.Phase} ({status.Reason}). Events:\n  {events}");
+            }
+
+            await Task.Delay(20);
+            status = await grain.GetStatusAsync();
+        }
+
+        return status;
+    }
+
+    public static async Task TrueAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"Timed out waiting for {what}.");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+}

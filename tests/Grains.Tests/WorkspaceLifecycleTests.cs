@@ -1,0 +1,313 @@
+namespace CloudDevEnv.Grains.Tests;
+
+[Collection(ClusterCollection.Name)]
+public sealed class WorkspaceLifecycleTests(ClusterFixture fixture)
+{
+    private IWorkspaceGrain NewGrain() => fixture.Client.GetGrain<IWorkspaceGrain>(WorkspaceId.NewId());
+
+    [Fact]
+    public async Task Create_goes_through_every_start_phase_to_running()
+    {
+        var grain = NewGrain();
+        var created = await grain.CreateAsync(Specs.New());
+
+        Assert.Equal(WorkspacePhase.Pending, created.Phase);
+        Assert.Equal(DesiredState.Running, created.Desired);
+        Assert.Equal($"http://{grain.GetPrimaryKeyString()}.localhost:5080/", created.Url);
+
+        var running = await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
+        var phases = running.RecentEvents.Where(e => e.Kind == WorkspaceEventKind.Phase).Select(e => e.Phase).ToArray();
+        Assert.Equal(
+            [WorkspacePhase.Pending, WorkspacePhase.Building, WorkspacePhase.Creating, WorkspacePhase.Initializing, WorkspacePhase.Running],
+            phases);
+        Assert.Equal(ImageSource.Fallback, running.Image!.Source);
+        Assert.Equal("double-" + grain.GetPrimaryKeyString(), running.Instance);
+        Assert.True(running.RecentEvents.Select(e => e.Sequence).SequenceEqual(Enumerable.Range(1, running.RecentEvents.Length).Select(i => (long)i)));
+        Assert.True(running.RecentEvents.Zip(running.RecentEvents.Skip(1)).All(p => p.First.At <= p.Second.At));
+    }
+
+    [Fact]
+    public async Task The_clone_runs_inside_the_workspace_at_the_requested_ref()
+    {
+        var grain = NewGrain();
+        await grain.CreateAsync(Specs.New(repoUrl: "git@github.com:octo/tools.git", gitRef: "release/2.0"));
+        await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
+
+        var clone = Assert.Single(fixture.Runtime.Execs(grain.GetPrimaryKeyString()), e => e.Command.Contains("clone"));
+        Assert.Equal(["--branch", "release/2.0", "--", "git@github.com:octo/tools.git", "/workspaces/tools"], clone.Command.TakeLast(5));
+        Assert.Contains("--depth", clone.Command);
+    }
+
+    [Fact]
+    public async Task A_requested_image_is_used_and_said_so()
+    {
+        var grain = NewGrain();
+        await grain.CreateAsync(Specs.New(image: "registry.example.com/team/dev:1.2"));
+        var running = await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
+
+        Assert.Equal("registry.example.com/team/dev:1.2", running.Image!.Image);
+        Assert.Equal(ImageSource.Request, running.Image.Source);
+    }
+
+    [Fact]
+    public async Task Creating_an_existing_id_is_a_conflict_and_changes_nothing()
+    {
+        var grain = NewGrain();
+        var spec = Specs.New();
+        await grain.CreateAsync(spec);
+
+        var error = await Assert.ThrowsAsync<WorkspaceRejectedException>(() => grain.CreateAsync(Specs.New()));
+        Assert.Equal(WorkspaceRejection.Conflict, error.Kind);
+        Assert.Equal(spec.Owner, (await grain.GetStatusAsync()).Spec.Owner);
+    }
+
+    [Fact]
+    public async Task Stop_then_start_keeps_the_clone_and_runs_again()
+    {
+        var grain = NewGrain();
+        var id = grain.GetPrimaryKeyString();
+        await grain.CreateAsync(Specs.New());
+        await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
+
+        await grain.StopAsync();
+        var stopped = await Eventually.PhaseAsync(grain, WorkspacePhase.Stopped);
+        Assert.Equal(DesiredState.Stopped, stopped.Desired);
+
+        await grain.StartAsync();
+        var running = await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
+        var phases = running.RecentEvents.Where(e => e.Kind == WorkspaceEventKind.Phase).Select(e => e.Phase).SkipWhile(p => p != WorkspacePhase.Stopping);
+        Assert.Equal([WorkspacePhase.Stopping, WorkspacePhase.Stopped, WorkspacePhase.Creating, WorkspacePhase.Initializing, WorkspacePhase.Running], phases);
+        Assert.Single(fixture.Runtime.Execs(id), e => e.Command.Contains("clone"));
+    }
+
+    [Fact]
+    public async Task Stop_twice_is_one_stop_and_start_twice_is_one_start()
+    {
+        var grain = NewGrain();
+        await grain.CreateAsync(Specs.New());
+        await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
+
+        await Task.WhenAll(grain.StopAsync(), grain.StopAsync());
+        await grain.StopAsync();
+        var stopped = await Eventually.PhaseAsync(grain, WorkspacePhase.Stopped);
+        Assert.Single(stopped.RecentEvents, e => e.Message == "Stop requested.");
+        Assert.Single(stopped.RecentEvents, e => e.Kind == WorkspaceEventKind.Phase && e.Phase == WorkspacePhase.Stopped);
+
+        await Task.WhenAll(grain.StartAsync(), grain.StartAsync());
+        var running = await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
+        Assert.Single(running.RecentEvents, e => e.Message == "Start requested.");
+    }
+
+    [Fact]
+    public async Task Delete_removes_the_instance_and_is_idempotent()
+    {
+        var grain = NewGrain();
+        var id = grain.GetPrimaryKeyString();
+        var spec = Specs.New();
+        await grain.CreateAsync(spec);
+        await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
+
+        await grain.DeleteAsync();
+        await grain.DeleteAsync();
+        var deleted = await Eventually.PhaseAsync(grain, WorkspacePhase.Deleted);
+        Assert.Single(deleted.RecentEvents, e => e.Message == "Delete requested.");
+        Assert.False(fixture.Runtime.Exists(id));
+        Assert.DoesNotContain(id, await fixture.Client.GetGrain<IOwnerGrain>(spec.Owner).ListAsync());
+
+        var again = await grain.DeleteAsync();
+        Assert.Equal(WorkspacePhase.Deleted, again.Phase);
+    }
+
+    [Theory]
+    [InlineData("start")]
+    [InlineData("stop")]
+    public async Task Commands_on_a_deleted_workspace_are_conflicts(string command)
+    {
+        var grain = NewGrain();
+        await grain.CreateAsync(Specs.New());
+        await grain.DeleteAsync();
+        await Eventually.PhaseAsync(grain, WorkspacePhase.Deleted);
+
+        var error = await Assert.ThrowsAsync<WorkspaceRejectedException>(() => command == "start" ? grain.StartAsync() : grain.StopAsync());
+        Assert.Equal(WorkspaceRejection.Conflict, error.Kind);
+        Assert.Contains("deleted", error.Message);
+        Assert.Equal(WorkspacePhase.Deleted, (await grain.GetStatusAsync()).Phase);
+    }
+
+    [Fact]
+    public async Task Commands_on_an_unknown_id_are_not_found()
+    {
+        var grain = NewGrain();
+        foreach (var command in new Func<Task>[] { grain.GetStatusAsync, grain.StartAsync, grain.StopAsync, grain.DeleteAsync, grain.GetRouteAsync })
+        {
+            var error = await Assert.ThrowsAsync<WorkspaceRejectedException>(command);
+            Assert.Equal(WorkspaceRejection.NotFound, error.Kind);
+        }
+    }
+
+    [Fact]
+    public async Task Stop_during_a_slow_image_build_cancels_it()
+    {
+        var grain = NewGrain();
+        fixture.Runtime.Block(nameof(IWorkspaceRuntime.PrepareImageAsync));
+        try
+        {
+            await grain.CreateAsync(Specs.New());
+            await Eventually.PhaseAsync(grain, WorkspacePhase.Building);
+
+            // Answered while the build is blocked: the reconcile loop does not hold the grain.
+            await grain.StopAsync();
+            var stopped = await Eventually.PhaseAsync(grain, WorkspacePhase.Stopped);
+            Assert.Null(stopped.Image);
+        }
+        finally
+        {
+            fixture.Runtime.Release(nameof(IWorkspaceRuntime.PrepareImageAsync));
+        }
+
+        await grain.StartAsync();
+        var running = await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
+        Assert.Contains(running.RecentEvents, e => e.Kind == WorkspaceEventKind.Phase && e.Phase == WorkspacePhase.Pending);
+    }
+
+    [Fact]
+    public async Task A_container_that_dies_is_interrupted_and_started_again()
+    {
+        var grain = NewGrain();
+        var id = grain.GetPrimaryKeyString();
+        await grain.CreateAsync(Specs.New());
+        await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
+
+        fixture.Runtime.Kill(id, exitCode: 137);
+        await Eventually.TrueAsync(
+            async () => (await grain.GetStatusAsync()).RecentEvents.Any(e => e.Phase == WorkspacePhase.Interrupted),
+            "the workspace to notice the dead container");
+        var running = await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
+
+        var interrupted = Assert.Single(running.RecentEvents, e => e.Kind == WorkspaceEventKind.Phase && e.Phase == WorkspacePhase.Interrupted);
+        Assert.Contains("exit code 137", interrupted.Message);
+        Assert.Single(fixture.Runtime.Execs(id), e => e.Command.Contains("clone"));
+    }
+
+    [Fact]
+    public async Task A_container_removed_behind_our_back_is_recreated_and_cloned_again()
+    {
+        var grain = NewGrain();
+        var id = grain.GetPrimaryKeyString();
+        await grain.CreateAsync(Specs.New());
+        await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
+
+        fixture.Runtime.Remove(id);
+        await Eventually.TrueAsync(
+            async () => fixture.Runtime.Exists(id) && (await grain.GetStatusAsync()).Phase == WorkspacePhase.Running, "the workspace to come back");
+
+        var status = await grain.GetStatusAsync();
+        Assert.Contains(status.RecentEvents, e => e.Phase == WorkspacePhase.Interrupted && e.Message.Contains("disappeared"));
+        Assert.Single(fixture.Runtime.Execs(id), e => e.Command.Contains("clone"));
+    }
+
+    [Fact]
+    public async Task A_new_activation_adopts_the_running_container_instead_of_creating_another()
+    {
+        var grain = NewGrain();
+        var id = grain.GetPrimaryKeyString();
+        await grain.CreateAsync(Specs.New());
+        await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
+        var eventsBefore = (await grain.GetStatusAsync()).RecentEvents.Length;
+
+        await fixture.Cluster.DeactivateAsync((IAddressable)grain);
+        var status = await grain.GetStatusAsync();
+        await Task.Delay(300);
+
+        Assert.Equal(WorkspacePhase.Running, status.Phase);
+        Assert.Equal(eventsBefore, (await grain.GetStatusAsync()).RecentEvents.Length);
+        Assert.Single(fixture.Runtime.Execs(id), e => e.Command.Contains("clone"));
+    }
+
+    [Fact]
+    public async Task A_crash_in_the_middle_of_creating_converges_on_the_next_activation()
+    {
+        var grain = NewGrain();
+        var id = grain.GetPrimaryKeyString();
+        fixture.Runtime.Block(nameof(IWorkspaceRuntime.ExecAsync));
+        try
+        {
+            await grain.CreateAsync(Specs.New());
+            await Eventually.PhaseAsync(grain, WorkspacePhase.Initializing);
+            Assert.True(fixture.Runtime.Exists(id));
+
+            // The activation dies with the step in flight; what it created stays behind.
+            await fixture.Cluster.DeactivateAsync((IAddressable)grain).WaitAsync(TimeSpan.FromSeconds(20));
+        }
+        finally
+        {
+            fixture.Runtime.Release(nameof(IWorkspaceRuntime.ExecAsync));
+        }
+
+        var running = await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
+        Assert.Single(running.RecentEvents, e => e.Kind == WorkspaceEventKind.Phase && e.Phase == WorkspacePhase.Running);
+        Assert.True(fixture.Runtime.Exists(id));
+    }
+
+    [Fact]
+    public async Task Observers_hear_every_phase_change()
+    {
+        var grain = NewGrain();
+        var observer = new RecordingObserver();
+        var reference = fixture.Client.CreateObjectReference<IWorkspaceObserver>(observer);
+        fixture.Runtime.Block(nameof(IWorkspaceRuntime.PrepareImageAsync));
+        try
+        {
+            await grain.CreateAsync(Specs.New());
+            await grain.SubscribeAsync(reference);
+            await Eventually.PhaseAsync(grain, WorkspacePhase.Building);
+        }
+        finally
+        {
+            fixture.Runtime.Release(nameof(IWorkspaceRuntime.PrepareImageAsync));
+        }
+
+        await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
+        await Eventually.TrueAsync(() => Task.FromResult(observer.Phases.Contains(WorkspacePhase.Running)), "the observer to hear Running");
+        Assert.Equal([WorkspacePhase.Creating, WorkspacePhase.Initializing, WorkspacePhase.Running], observer.Phases);
+        Assert.Contains(observer.Events, e => e.Kind == WorkspaceEventKind.Log);
+        Assert.All(observer.Ids, id => Assert.Equal(grain.GetPrimaryKeyString(), id));
+    }
+
+    [Fact]
+    public async Task Public_ports_reach_the_route_and_running_workspaces_have_endpoints()
+    {
+        var grain = NewGrain();
+        await grain.CreateAsync(Specs.New());
+        await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
+
+        var route = await grain.SetPortVisibilityAsync(3000, isPublic: true);
+        Assert.Contains(3000, route.PublicPorts);
+        Assert.Equal(fixture.Runtime.EndpointBase, route.Endpoints[route.IdePort]);
+
+        route = await grain.SetPortVisibilityAsync(3000, isPublic: false);
+        Assert.Empty(route.PublicPorts);
+
+        var error = await Assert.ThrowsAsync<WorkspaceRejectedException>(() => grain.SetPortVisibilityAsync(70000, true));
+        Assert.Equal("port", error.Field);
+    }
+
+    private sealed class RecordingObserver : IWorkspaceObserver
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<WorkspaceEvent> _events = new();
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> _ids = new();
+
+        public IReadOnlyList<WorkspacePhase> Phases => [.. _events.Where(e => e.Kind == WorkspaceEventKind.Phase).Select(e => e.Phase)];
+
+        public IReadOnlyList<string> Ids => [.. _ids];
+
+        public IReadOnlyList<WorkspaceEvent> Events => [.. _events];
+
+        public Task OnEvent(string workspaceId, WorkspaceEvent workspaceEvent)
+        {
+            _ids.Enqueue(workspaceId);
+            _events.Enqueue(workspaceEvent);
+            return Task.CompletedTask;
+        }
+    }
+}

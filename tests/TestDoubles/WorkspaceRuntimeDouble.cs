@@ -1,0 +1,216 @@
+using System.Collections.Concurrent;
+using CloudDevEnv.Runtime;
+
+namespace CloudDevEnv.TestDoubles;
+
+/// <summary>A test double of <see cref="IWorkspaceRuntime"/>: instances live in memory. Tests steer it
+/// (fail the next calls, block an operation, kill an instance behind the grain's back) and read what
+/// it was asked to do. Thread-safe: one instance is shared by every silo of a test cluster.</summary>
+public sealed class WorkspaceRuntimeDouble : IWorkspaceRuntime
+{
+    private readonly ConcurrentDictionary<string, Instance> _instances = new();
+    private readonly ConcurrentDictionary<string, int> _calls = new();
+    private readonly ConcurrentDictionary<string, ConcurrentQueue<Exception>> _failures = new();
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _gates = new();
+
+    public string Name => "double";
+
+    /// <summary>Where the endpoints of running instances point (e.g. a Kestrel server in a proxy test).</summary>
+    public Uri EndpointBase { get; set; } = new("http://127.0.0.1:9/");
+
+    /// <summary>Answers exec calls; the default succeeds, and knows whether a clone happened.</summary>
+    public Func<string, ExecRequest, ExecResult?>? ExecHandler { get; set; }
+
+    /// <summary>Whether the IDE answers; by default once it has been started by a detached exec.</summary>
+    public Func<string, bool>? ProbeHandler { get; set; }
+
+    /// <summary>Images that do not exist anywhere: preparing one fails permanently.</summary>
+    public ConcurrentBag<string> MissingImages { get; } = [];
+
+    public int Calls(string operation) => _calls.GetValueOrDefault(operation);
+
+    public bool Exists(string workspaceId) => _instances.ContainsKey(workspaceId);
+
+    public IReadOnlyList<ExecRequest> Execs(string workspaceId) =>
+        _instances.TryGetValue(workspaceId, out var instance) ? [.. instance.Execs] : [];
+
+    /// <summary>Makes the next call of <paramref name="operation"/> throw <paramref name="exception"/>.</summary>
+    public void FailNext(string operation, Exception exception) =>
+        _failures.GetOrAdd(operation, _ => new ConcurrentQueue<Exception>()).Enqueue(exception);
+
+    /// <summary>Makes calls of <paramref name="operation"/> wait until <see cref="Release"/>.</summary>
+    public void Block(string operation) => _gates[operation] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void Release(string operation)
+    {
+        if (_gates.TryRemove(operation, out var gate))
+        {
+            gate.TrySetResult();
+        }
+    }
+
+    /// <summary>The container died behind the platform's back.</summary>
+    public void Kill(string workspaceId, int exitCode = 137)
+    {
+        if (_instances.TryGetValue(workspaceId, out var instance))
+        {
+            instance.State = InstanceState.Exited;
+            instance.ExitCode = exitCode;
+            instance.IdeStarted = false;
+        }
+    }
+
+    /// <summary>The container was removed behind the platform's back (volumes gone too).</summary>
+    public void Remove(string workspaceId) => _instances.TryRemove(workspaceId, out _);
+
+    public async Task<PreparedImage> PrepareImageAsync(ImageRequest request, IProgress<string> log, CancellationToken cancellationToken)
+    {
+        await EnterAsync(nameof(PrepareImageAsync), cancellationToken);
+        if (MissingImages.Contains(request.Image))
+        {
+            throw new WorkspaceRuntimeException($"The image '{request.Image}' does not exist.", isPermanent: true);
+        }
+
+        log.Report($"prepared {request.Image}");
+        return new PreparedImage(request.Image, request.Build is not null);
+    }
+
+    public async Task<RuntimeInstance> CreateAsync(InstanceSpec spec, CancellationToken cancellationToken)
+    {
+        await EnterAsync(nameof(CreateAsync), cancellationToken);
+        var instance = _instances.GetOrAdd(spec.WorkspaceId, _ => new Instance(spec));
+        return instance.Snapshot(EndpointBase);
+    }
+
+    public async Task StartAsync(string workspaceId, CancellationToken cancellationToken)
+    {
+        await EnterAsync(nameof(StartAsync), cancellationToken);
+        Get(workspaceId).State = InstanceState.Running;
+    }
+
+    public async Task StopAsync(string workspaceId, TimeSpan grace, CancellationToken cancellationToken)
+    {
+        await EnterAsync(nameof(StopAsync), cancellationToken);
+        if (_instances.TryGetValue(workspaceId, out var instance))
+        {
+            instance.State = InstanceState.Exited;
+            instance.IdeStarted = false;
+        }
+    }
+
+    public async Task DeleteAsync(string workspaceId, CancellationToken cancellationToken)
+    {
+        await EnterAsync(nameof(DeleteAsync), cancellationToken);
+        _instances.TryRemove(workspaceId, out _);
+    }
+
+    public async Task<RuntimeInstance?> InspectAsync(string workspaceId, CancellationToken cancellationToken)
+    {
+        await EnterAsync(nameof(InspectAsync), cancellationToken);
+        return _instances.TryGetValue(workspaceId, out var instance) ? instance.Snapshot(EndpointBase) : null;
+    }
+
+    public async Task<IReadOnlyList<RuntimeInstance>> ListAsync(CancellationToken cancellationToken)
+    {
+        await EnterAsync(nameof(ListAsync), cancellationToken);
+        return [.. _instances.Values.Select(i => i.Snapshot(EndpointBase))];
+    }
+
+    public async Task<ExecResult> ExecAsync(string workspaceId, ExecRequest request, IProgress<string> output, CancellationToken cancellationToken)
+    {
+        await EnterAsync(nameof(ExecAsync), cancellationToken);
+        var instance = Get(workspaceId);
+        if (instance.State != InstanceState.Running)
+        {
+            throw new WorkspaceRuntimeException($"Container of {workspaceId} is not running.", isPermanent: false);
+        }
+
+        instance.Execs.Enqueue(request);
+        if (ExecHandler?.Invoke(workspaceId, request) is { } handled)
+        {
+            output.Report(handled.OutputTail);
+            return handled;
+        }
+
+        // Enough of a shell to follow the grain's steps: "test -e .../.git", "git clone", the IDE start.
+        var command = request.Command;
+        if (command is ["test", "-e", var path])
+        {
+            return new ExecResult(instance.Files.ContainsKey(path) ? 0 : 1, string.Empty);
+        }
+
+        if (command.Count > 1 && command[0] == "git" && command.Contains("clone"))
+        {
+            instance.Files[command[^1] + "/.git"] = true;
+            output.Report("Cloning into '" + command[^1] + "'...");
+            return new ExecResult(0, "Cloning into '" + command[^1] + "'...");
+        }
+
+        if (request.Detached)
+        {
+            instance.IdeStarted = true;
+        }
+
+        return new ExecResult(0, string.Empty);
+    }
+
+    public async Task<bool> ProbeHttpAsync(string workspaceId, int port, CancellationToken cancellationToken)
+    {
+        await EnterAsync(nameof(ProbeHttpAsync), cancellationToken);
+        if (ProbeHandler is { } probe)
+        {
+            return probe(workspaceId);
+        }
+
+        return _instances.TryGetValue(workspaceId, out var instance) && instance.State == InstanceState.Running && instance.IdeStarted;
+    }
+
+    public Task<Stream> ArchiveAsync(string workspaceId, string path, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("The runtime double keeps no files.");
+
+    public Task RestoreAsync(string workspaceId, string path, Stream tar, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("The runtime double keeps no files.");
+
+    private async Task EnterAsync(string operation, CancellationToken cancellationToken)
+    {
+        _calls.AddOrUpdate(operation, 1, (_, n) => n + 1);
+        if (_gates.TryGetValue(operation, out var gate))
+        {
+            await gate.Task.WaitAsync(cancellationToken);
+        }
+
+        if (_failures.TryGetValue(operation, out var queue) && queue.TryDequeue(out var failure))
+        {
+            throw failure;
+        }
+    }
+
+    private Instance Get(string workspaceId) =>
+        _instances.TryGetValue(workspaceId, out var instance)
+            ? instance
+            : throw new WorkspaceRuntimeException($"No container for {workspaceId}.", isPermanent: false);
+
+    private sealed class Instance(InstanceSpec spec)
+    {
+        public InstanceSpec Spec { get; } = spec;
+
+        public volatile InstanceState State = InstanceState.Created;
+
+        public int? ExitCode { get; set; }
+
+        public volatile bool IdeStarted;
+
+        public ConcurrentDictionary<string, bool> Files { get; } = new();
+
+        public ConcurrentQueue<ExecRequest> Execs { get; } = new();
+
+        public RuntimeInstance Snapshot(Uri endpointBase) => new(
+            Spec.WorkspaceId,
+            Spec.Owner,
+            "double-" + Spec.WorkspaceId,
+            Spec.Image,
+            State,
+            State == InstanceState.Running ? Spec.Ports.ToDictionary(p => p, _ => endpointBase) : new Dictionary<int, Uri>(),
+            State == InstanceState.Exited ? ExitCode : null);
+    }
+}
