@@ -330,7 +330,7 @@ public sealed partial class DockerWorkspaceRuntime : IWorkspaceRuntime, IDisposa
             {
                 Init = true,
                 Privileged = false,
-                SecurityOpt = ["no-new-privileges:true"],
+                SecurityOpt = ["no-new-privileges"],
                 CapDrop = ["ALL"],
                 CapAdd = [.. _capabilities],
                 PortBindings = portKeys.ToDictionary(

@@ -1,8 +1,8 @@
 namespace CloudDevEnv.Runtime;
 
 /// <summary>What to create for a workspace. Fits a container with named volumes as well as a pod with a PVC.</summary>
-/// <param name="Command">The entry command; null keeps the image's. The instance must stay up on its own
-/// (the IDE and hooks are started later by exec).</param>
+/// <param name="Command">The entry command; null runs one that only keeps the instance up (as the devcontainer
+/// CLI's overrideCommand does): the IDE and the hooks are started later by exec.</param>
 /// <param name="Ports">Ports inside the instance that must be reachable from the proxy.</param>
 /// <param name="Mounts">Extra mounts, e.g. a local repository bind-mounted read-only for file:// clones.</param>
 public sealed record InstanceSpec(
