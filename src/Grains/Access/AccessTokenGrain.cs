@@ -5,20 +5,19 @@ namespace CloudDevEnv.Grains.Access;
 /// <summary>Single use of one sign-in token, keyed by the token's random id. Orleans runs one activation per key
 /// (strongly consistent directory since 9.0) and this grain is not reentrant, so of two proxies redeeming the
 /// same token at once exactly one gets true.</summary>
-/// <remarks>The redemption is persisted before it is granted, so a silo lost between two redemptions does not
-/// make the token usable again; the activation stays in memory until the token expires and the record is cleared
-/// when it is next activated after expiry.</remarks>
+/// <remarks>The redemption is persisted before it is granted, so a silo lost before the token expires does not
+/// make it usable again. The activation then stays until the expiry, when a timer deletes the record: past its
+/// expiry every proxy refuses the token before asking, so nothing is kept for long.</remarks>
 public sealed class AccessTokenGrain(
     [PersistentState("accessToken", StorageNames.Workspaces)] IPersistentState<AccessTokenState> state,
     TimeProvider time) : Grain, IAccessTokenGrain
 {
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        if (state.RecordExists && state.State.ExpiresAt < time.GetUtcNow())
+        // A record left by an activation lost before its timer fired.
+        if (state.RecordExists && state.State.ExpiresAt <= time.GetUtcNow())
         {
-            // A replay after expiry is refused by the proxy's own expiry check, so the record may go.
-            await state.ClearStateAsync(cancellationToken);
-            state.State = new AccessTokenState { RedeemedAt = DateTimeOffset.MinValue, ExpiresAt = DateTimeOffset.MinValue };
+            await ForgetAsync();
         }
 
         await base.OnActivateAsync(cancellationToken);
@@ -36,8 +35,21 @@ public sealed class AccessTokenGrain(
         state.State.ExpiresAt = expiresAt;
         await state.WriteStateAsync();
 
-        // Answer later replays from memory rather than from storage.
-        DelayDeactivation(expiresAt - now);
+        // Answer replays from memory until the expiry, then delete the record.
+        var remaining = expiresAt - now;
+        DelayDeactivation(remaining + TimeSpan.FromSeconds(5));
+        this.RegisterGrainTimer(
+            ForgetAsync,
+            new GrainTimerCreationOptions { DueTime = remaining + TimeSpan.FromSeconds(1), Period = Timeout.InfiniteTimeSpan });
         return true;
+    }
+
+    private async Task ForgetAsync()
+    {
+        await state.ClearStateAsync();
+
+        // Still refused while the activation lives; the proxy refuses the expired token anyway.
+        state.State.RedeemedAt = DateTimeOffset.MinValue;
+        DeactivateOnIdle();
     }
 }

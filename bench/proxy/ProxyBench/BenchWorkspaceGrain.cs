@@ -1,0 +1,45 @@
+using System.Collections.Immutable;
+using CloudDevEnv.Contracts.Workspaces;
+
+namespace CloudDevEnv.Bench.Proxy;
+
+/// <summary>A stand-in workspace grain: every id is a running workspace of "bench" whose ports all lead to the
+/// benchmark's upstream; port 3000 is public. The proxy talks to it exactly as to the real grain (route read,
+/// observer subscription and renewal, one-way activity), so the benchmark covers the proxy's real path.</summary>
+internal sealed class BenchWorkspaceGrain(BenchUpstream upstream) : Grain, IWorkspaceGrain
+{
+    private IWorkspaceObserver? _observer;
+
+    public Task<WorkspaceRoute> GetRouteAsync() => Task.FromResult(new WorkspaceRoute(
+        this.GetPrimaryKeyString(), "bench", WorkspacePhase.Running, DesiredState.Running, null, 8080,
+        ImmutableDictionary<int, Uri>.Empty.Add(8080, upstream.Uri).Add(3000, upstream.Uri),
+        [3000], 1));
+
+    public Task SubscribeAsync(IWorkspaceObserver observer)
+    {
+        _observer = observer;
+        return Task.CompletedTask;
+    }
+
+    public Task UnsubscribeAsync(IWorkspaceObserver observer)
+    {
+        _observer = null;
+        return Task.CompletedTask;
+    }
+
+    public Task ReportActivityAsync(DateTimeOffset at) => Task.CompletedTask;
+
+    public Task<WorkspaceStatus> CreateAsync(WorkspaceSpec spec) => throw new NotSupportedException();
+
+    public Task<WorkspaceStatus> GetStatusAsync() => throw new NotSupportedException();
+
+    public Task<WorkspaceStatus> StartAsync() => throw new NotSupportedException();
+
+    public Task<WorkspaceStatus> StopAsync() => throw new NotSupportedException();
+
+    public Task<WorkspaceStatus> DeleteAsync() => throw new NotSupportedException();
+
+    public Task<WorkspaceRoute> SetPortVisibilityAsync(int port, bool isPublic) => throw new NotSupportedException();
+}
+
+internal sealed record BenchUpstream(Uri Uri);

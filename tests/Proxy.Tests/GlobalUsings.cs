@@ -1,0 +1,4 @@
+global using System.Collections.Immutable;
+global using System.Net;
+global using CloudDevEnv.Contracts.Workspaces;
+global using Xunit;
