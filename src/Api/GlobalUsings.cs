@@ -1,0 +1,9 @@
+global using System.Collections.Immutable;
+global using CloudDevEnv.Contracts.Owners;
+global using CloudDevEnv.Contracts.Workspaces;
+global using Microsoft.AspNetCore.Builder;
+global using Microsoft.AspNetCore.Http;
+global using Microsoft.AspNetCore.Routing;
+global using Microsoft.Extensions.DependencyInjection;
+global using Microsoft.Extensions.Logging;
+global using Orleans;

@@ -1,0 +1,50 @@
+namespace CloudDevEnv.Api.Workspaces;
+
+/// <summary>A workspace as the REST API shows it.</summary>
+public sealed record WorkspaceResource(
+    string Id,
+    string Owner,
+    string RepoUrl,
+    string? Ref,
+    WorkspacePhase Phase,
+    DesiredState Desired,
+    string? Reason,
+    string Url,
+    string? Image,
+    ImageSource? ImageSource,
+    IReadOnlyList<string> ImageNotes,
+    string? Container,
+    int IdleTimeoutMinutes,
+    double Cpus,
+    long MemoryBytes,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    DateTimeOffset? LastActivityAt,
+    IReadOnlyList<WorkspaceEventResource> Events)
+{
+    public static WorkspaceResource From(WorkspaceStatus status, int eventCount = 20) => new(
+        status.Id,
+        status.Spec.Owner,
+        status.Spec.RepoUrl,
+        status.Spec.Ref,
+        status.Phase,
+        status.Desired,
+        status.Reason,
+        status.Url,
+        status.Image?.Image ?? status.Spec.Image,
+        status.Image?.Source,
+        status.Image is { } image ? [.. image.Notes] : [],
+        status.Instance,
+        (int)(status.Spec.IdleTimeout ?? TimeSpan.Zero).TotalMinutes,
+        status.Spec.Resources?.Cpus ?? 0,
+        status.Spec.Resources?.MemoryBytes ?? 0,
+        status.CreatedAt,
+        status.UpdatedAt,
+        status.LastActivityAt,
+        [.. status.RecentEvents.TakeLast(eventCount).Select(WorkspaceEventResource.From)]);
+}
+
+public sealed record WorkspaceEventResource(long Sequence, DateTimeOffset At, WorkspaceEventKind Kind, WorkspacePhase Phase, string Message)
+{
+    public static WorkspaceEventResource From(WorkspaceEvent e) => new(e.Sequence, e.At, e.Kind, e.Phase, e.Message);
+}

@@ -1,0 +1,67 @@
+using CloudDevEnv.Runtime;
+using CloudDevEnv.Silo.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace CloudDevEnv.Api.Tests;
+
+/// <summary>The real local-mode host (silo, API, proxy, dashboard, file storage) listening on loopback,
+/// with the workspace runtime swapped for the test double: these tests are about the API, not Docker.</summary>
+public sealed class HostFixture : IAsyncLifetime
+{
+    public const int Quota = 3;
+
+    private WebApplication? _app;
+
+    public WorkspaceRuntimeDouble Runtime { get; } = new();
+
+    public string DataDir { get; } = Directory.CreateTempSubdirectory("cde-api-").FullName;
+
+    public string RepoRoot { get; } = Directory.CreateTempSubdirectory("cde-repos-").FullName;
+
+    public HttpClient Http { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(Path.Combine(RepoRoot, "local-repo"));
+        var ports = FreePorts.Take(4);
+        var builder = LocalHost.CreateBuilder(
+        [
+            $"--Host:ApiUrl=http://127.0.0.1:{ports[0]}",
+            $"--Host:ProxyUrl=http://127.0.0.1:{ports[1]}",
+            $"--Host:SiloPort={ports[2]}",
+            $"--Host:GatewayPort={ports[3]}",
+            $"--Host:DataDir={DataDir}",
+            $"--Proxy:PublicPort={ports[1]}",
+            $"--Workspaces:PublicPort={ports[1]}",
+            $"--Workspaces:MaxRunningPerOwner={Quota}",
+            $"--Workspaces:LocalRepoRoots:0={RepoRoot}",
+            "--Workspaces:HealthCheckInterval=00:00:00.200",
+        ]);
+        builder.Services.RemoveAll<IWorkspaceRuntime>();
+        builder.Services.AddSingleton<IWorkspaceRuntime>(Runtime);
+        _app = LocalHost.Build(builder);
+        await _app.StartAsync();
+        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ports[0]}") };
+    }
+
+    public async Task DisposeAsync()
+    {
+        Http.Dispose();
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+
+        Directory.Delete(DataDir, recursive: true);
+        Directory.Delete(RepoRoot, recursive: true);
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class HostCollection : ICollectionFixture<HostFixture>
+{
+    public const string Name = nameof(HostCollection);
+}

@@ -1,0 +1,93 @@
+namespace CloudDevEnv.Api.Tests;
+
+/// <summary>The real host process with the real Docker runtime, killed with SIGKILL and started again:
+/// what the API acknowledged is still there, with its phase and its history.</summary>
+public sealed class RestartTests : IAsyncLifetime
+{
+    private readonly string _dataDir = Directory.CreateTempSubdirectory("cde-restart-").FullName;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync()
+    {
+        Directory.Delete(_dataDir, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task Workspaces_and_their_phases_survive_a_kill_9()
+    {
+        var ports = FreePorts.Take(4);
+        var owner = "restart" + Guid.NewGuid().ToString("N")[..8];
+        string failedId, stoppedId, lastId;
+        JsonElement failedBefore, stoppedBefore;
+
+        await using (var first = await SiloProcess.StartAsync(_dataDir, ports))
+        {
+            using var http = new HttpClient { BaseAddress = first.Api };
+
+            // No network inside workspaces here: the clone fails, and the workspace says why.
+            failedId = await CreateAsync(http, owner);
+            failedBefore = await WaitForPhaseAsync(http, failedId, "Failed", first);
+
+            stoppedId = await CreateAsync(http, owner);
+            await http.PostAsync($"/api/workspaces/{stoppedId}/stop", null);
+            stoppedBefore = await WaitForPhaseAsync(http, stoppedId, "Stopped", first);
+
+            // Acknowledged, then killed at once: it must be there after the restart.
+            lastId = await CreateAsync(http, owner);
+            await first.KillAsync();
+        }
+
+        await using var second = await SiloProcess.StartAsync(_dataDir, ports);
+        using var client = new HttpClient { BaseAddress = second.Api };
+
+        var failedAfter = await client.GetFromJsonAsync<JsonElement>($"/api/workspaces/{failedId}");
+        Assert.Equal("Failed", failedAfter.GetProperty("phase").GetString());
+        Assert.Equal(failedBefore.GetProperty("reason").GetString(), failedAfter.GetProperty("reason").GetString());
+        Assert.Equal(Sequences(failedBefore), Sequences(failedAfter).Take(Sequences(failedBefore).Length));
+
+        var stoppedAfter = await client.GetFromJsonAsync<JsonElement>($"/api/workspaces/{stoppedId}");
+        Assert.Equal("Stopped", stoppedAfter.GetProperty("phase").GetString());
+        Assert.Equal("Stopped", stoppedAfter.GetProperty("desired").GetString());
+        Assert.Equal(Sequences(stoppedBefore), Sequences(stoppedAfter));
+
+        var last = await client.GetFromJsonAsync<JsonElement>($"/api/workspaces/{lastId}");
+        Assert.Equal(owner, last.GetProperty("owner").GetString());
+
+        var listed = await client.GetFromJsonAsync<JsonElement>($"/api/workspaces?owner={owner}");
+        Assert.Equal(new[] { failedId, stoppedId, lastId }.Order(), listed.EnumerateArray().Select(w => w.GetProperty("id").GetString()!).Order());
+
+        foreach (var id in new[] { failedId, stoppedId, lastId })
+        {
+            await client.DeleteAsync($"/api/workspaces/{id}");
+            await WaitForPhaseAsync(client, id, "Deleted", second);
+        }
+    }
+
+    private static long[] Sequences(JsonElement workspace) =>
+        [.. workspace.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("sequence").GetInt64())];
+
+    private static async Task<string> CreateAsync(HttpClient http, string owner)
+    {
+        var response = await http.PostAsJsonAsync("/api/workspaces", new { repoUrl = "https://github.com/octo/hello", owner });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+    }
+
+    private static async Task<JsonElement> WaitForPhaseAsync(HttpClient http, string id, string phase, SiloProcess silo)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (true)
+        {
+            var workspace = await http.GetFromJsonAsync<JsonElement>($"/api/workspaces/{id}");
+            if (workspace.GetProperty("phase").GetString() == phase)
+            {
+                return workspace;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"{id} is {workspace.GetProperty("phase")}, not {phase}: {workspace}\n{silo.Output}");
+            await Task.Delay(200);
+        }
+    }
+}

@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace CloudDevEnv.Api.Tests;
+
+/// <summary>The local-mode host as its own process, started from its build output, so that a test can
+/// kill it with SIGKILL and start it again on the same data folder.</summary>
+public sealed class SiloProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private SiloProcess(Process process, Uri api)
+    {
+        _process = process;
+        Api = api;
+    }
+
+    public Uri Api { get; }
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public static async Task<SiloProcess> StartAsync(string dataDir, int[] ports)
+    {
+        var dll = Path.Combine(RepositoryRoot(), "src", "Silo", "bin", Configuration(), "net10.0", "CloudDevEnv.Silo.dll");
+        Assert.True(File.Exists(dll), $"The host is not built: {dll} is missing (run ./test.sh, which builds the solution first).");
+
+        var start = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList =
+            {
+                dll,
+                $"--Host:ApiUrl=http://127.0.0.1:{ports[0]}",
+                $"--Host:ProxyUrl=http://127.0.0.1:{ports[1]}",
+                $"--Host:SiloPort={ports[2]}",
+                $"--Host:GatewayPort={ports[3]}",
+                $"--Proxy:PublicPort={ports[1]}",
+                $"--Workspaces:PublicPort={ports[1]}",
+            },
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["CDE_DATA_DIR"] = dataDir;
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+
+        var process = Process.Start(start)!;
+        var silo = new SiloProcess(process, new Uri($"http://127.0.0.1:{ports[0]}"));
+        process.OutputDataReceived += (_, e) => silo.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => silo.Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await silo.WaitUntilReadyAsync();
+        return silo;
+    }
+
+    /// <summary>SIGKILL: no shutdown hooks, no flushing.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: false);
+        await _process.WaitForExitAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+    }
+
+    private async Task WaitUntilReadyAsync()
+    {
+        using var http = new HttpClient { BaseAddress = Api, Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (DateTime.UtcNow < deadline)
+        {
+            Assert.False(_process.HasExited, $"The host exited with code {(_process.HasExited ? _process.ExitCode : 0)}:\n{Output}");
+            try
+            {
+                if ((await http.GetAsync("/readyz")).IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            catch (TaskCanceledException)
+            {
+                // Starting.
+            }
+
+            await Task.Delay(200);
+        }
+
+        Assert.Fail($"The host did not become ready in 90 s:\n{Output}");
+    }
+
+    private static string Configuration() =>
+        AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+
+    private static string RepositoryRoot()
+    {
+        var folder = new DirectoryInfo(AppContext.BaseDirectory);
+        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "CloudDevEnv.sln")))
+        {
+            folder = folder.Parent;
+        }
+
+        return folder?.FullName ?? throw new InvalidOperationException("CloudDevEnv.sln not found above " + AppContext.BaseDirectory);
+    }
+}

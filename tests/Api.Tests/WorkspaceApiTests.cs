@@ -1,0 +1,254 @@
+using System.Net.Http.Headers;
+using System.Text;
+
+namespace CloudDevEnv.Api.Tests;
+
+[Collection(HostCollection.Name)]
+public sealed class WorkspaceApiTests(HostFixture host)
+{
+    private HttpClient Http => host.Http;
+
+    private static string NewOwner() => "u" + Guid.NewGuid().ToString("N")[..10];
+
+    private async Task<JsonElement> CreateAsync(string owner, string repoUrl = "https://github.com/octo/hello")
+    {
+        var response = await Http.PostAsJsonAsync("/api/workspaces", new { repoUrl, owner });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    private async Task<JsonElement> WaitForPhaseAsync(string id, string phase)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (true)
+        {
+            var workspace = await Http.GetFromJsonAsync<JsonElement>($"/api/workspaces/{id}");
+            if (workspace.GetProperty("phase").GetString() == phase)
+            {
+                return workspace;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"{id} is {workspace.GetProperty("phase")} not {phase}: {workspace}");
+            await Task.Delay(50);
+        }
+    }
+
+    [Fact]
+    public async Task Post_creates_a_workspace_with_an_id_a_url_and_a_location()
+    {
+        var owner = NewOwner();
+        var response = await Http.PostAsJsonAsync("/api/workspaces", new { repoUrl = "https://github.com/octo/hello", owner, @ref = "main" });
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var id = body.GetProperty("id").GetString()!;
+        Assert.Matches("^[a-z]+-[a-z]+-[a-z0-9]{10}$", id);
+        Assert.Equal($"/api/workspaces/{id}", response.Headers.Location?.OriginalString);
+        Assert.Equal("Pending", body.GetProperty("phase").GetString());
+        Assert.Equal("Running", body.GetProperty("desired").GetString());
+        Assert.StartsWith($"http://{id}.localhost:", body.GetProperty("url").GetString());
+        Assert.Equal("main", body.GetProperty("ref").GetString());
+        Assert.Equal(owner, body.GetProperty("owner").GetString());
+
+        var running = await WaitForPhaseAsync(id, "Running");
+        Assert.Equal("Fallback", running.GetProperty("imageSource").GetString());
+
+        var list = await Http.GetFromJsonAsync<JsonElement>($"/api/workspaces?owner={owner}");
+        Assert.Equal([id], list.EnumerateArray().Select(w => w.GetProperty("id").GetString()));
+    }
+
+    [Fact]
+    public async Task Start_stop_and_delete_answer_202_and_are_idempotent()
+    {
+        var id = (await CreateAsync(NewOwner())).GetProperty("id").GetString();
+        await WaitForPhaseAsync(id!, "Running");
+
+        Assert.Equal(HttpStatusCode.Accepted, (await Http.PostAsync($"/api/workspaces/{id}/stop", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await Http.PostAsync($"/api/workspaces/{id}/stop", null)).StatusCode);
+        await WaitForPhaseAsync(id!, "Stopped");
+
+        Assert.Equal(HttpStatusCode.Accepted, (await Http.PostAsync($"/api/workspaces/{id}/start", null)).StatusCode);
+        await WaitForPhaseAsync(id!, "Running");
+
+        Assert.Equal(HttpStatusCode.Accepted, (await Http.DeleteAsync($"/api/workspaces/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await Http.DeleteAsync($"/api/workspaces/{id}")).StatusCode);
+        await WaitForPhaseAsync(id!, "Deleted");
+
+        var conflict = await Http.PostAsync($"/api/workspaces/{id}/start", null);
+        var problem = await Problems.AssertAsync(conflict, HttpStatusCode.Conflict);
+        Assert.Contains("deleted", problem.GetProperty("detail").GetString());
+    }
+
+    [Theory]
+    [InlineData("GET", "/api/workspaces/calm-otter-abcdefghij")]
+    [InlineData("POST", "/api/workspaces/calm-otter-abcdefghij/start")]
+    [InlineData("POST", "/api/workspaces/calm-otter-abcdefghij/stop")]
+    [InlineData("DELETE", "/api/workspaces/calm-otter-abcdefghij")]
+    [InlineData("GET", "/api/workspaces/calm-otter-abcdefghij/events")]
+    [InlineData("GET", "/api/workspaces/NOT_A_LABEL")]
+    public async Task Unknown_ids_are_404_problems(string method, string path)
+    {
+        var response = await Http.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+        await Problems.AssertAsync(response, HttpStatusCode.NotFound);
+    }
+
+    [Theory]
+    [InlineData("""{"repoUrl":"http://github.com/octo/hello","owner":"ada"}""", "repoUrl")]
+    [InlineData("""{"repoUrl":"http://127.0.0.1:8080/repo.git","owner":"ada"}""", "repoUrl")]
+    [InlineData("""{"repoUrl":"https://192.168.1.1/repo.git","owner":"ada"}""", "repoUrl")]
+    [InlineData("""{"repoUrl":"file:///etc","owner":"ada"}""", "repoUrl")]
+    [InlineData("""{"repoUrl":"javascript:alert(1)","owner":"ada"}""", "repoUrl")]
+    [InlineData("""{"repoUrl":"https://github.com/octo/hello","owner":"a d a"}""", "owner")]
+    [InlineData("""{"repoUrl":"https://github.com/octo/hello"}""", "owner")]
+    [InlineData("""{"owner":"ada"}""", "repoUrl")]
+    [InlineData("""{"repoUrl":42,"owner":"ada"}""", "repoUrl")]
+    [InlineData("""{"repoUrl":"https://github.com/octo/hello","owner":"ada","idleTimeoutMinutes":"soon"}""", "idleTimeoutMinutes")]
+    [InlineData("""{"repoUrl":"https://github.com/octo/hello","owner":"ada","idleTimeoutMinutes":0}""", "idleTimeoutMinutes")]
+    [InlineData("""{"repoUrl":"https://github.com/octo/hello","owner":"ada","ref":"-x"}""", "ref")]
+    [InlineData("""{"repoUrl":"https://github.com/octo/hello","owner":"ada","image":"Not An Image"}""", "image")]
+    [InlineData("""{"repourl":"https://github.com/octo/hello","owner":"ada"}""", "repourl")]
+    [InlineData("""{"repoUrl":"https://github.com/octo/hello","owner":"ada",""", "body")]
+    [InlineData("""["https://github.com/octo/hello"]""", "body")]
+    [InlineData("", "body")]
+    public async Task Bad_bodies_are_400_problems_naming_the_field_and_create_nothing(string json, string field)
+    {
+        var before = host.Runtime.Calls(nameof(CloudDevEnv.Runtime.IWorkspaceRuntime.CreateAsync));
+        var response = await Http.PostAsync("/api/workspaces", new StringContent(json, Encoding.UTF8, "application/json"));
+
+        await Problems.AssertAsync(response, HttpStatusCode.BadRequest, field);
+        var list = await Http.GetFromJsonAsync<JsonElement>("/api/workspaces?owner=ada");
+        Assert.Equal(0, list.GetArrayLength());
+        Assert.Equal(before, host.Runtime.Calls(nameof(CloudDevEnv.Runtime.IWorkspaceRuntime.CreateAsync)));
+    }
+
+    [Fact]
+    public async Task A_file_url_under_an_allowed_folder_is_accepted()
+    {
+        var url = new Uri(Path.Combine(host.RepoRoot, "local-repo")).AbsoluteUri;
+        var created = await CreateAsync(NewOwner(), url);
+        Assert.Equal(url, created.GetProperty("repoUrl").GetString());
+    }
+
+    [Fact]
+    public async Task A_body_over_64_KiB_is_413_whether_its_length_is_declared_or_not()
+    {
+        var big = "{\"repoUrl\":\"https://github.com/octo/hello\",\"owner\":\"ada\",\"ref\":\"" + new string('a', 70_000) + "\"}";
+        var declared = await Http.PostAsync("/api/workspaces", new StringContent(big, Encoding.UTF8, "application/json"));
+        await Problems.AssertAsync(declared, HttpStatusCode.RequestEntityTooLarge);
+
+        var chunked = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(big)));
+        chunked.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/workspaces") { Content = chunked };
+        request.Headers.TransferEncodingChunked = true;
+        await Problems.AssertAsync(await Http.SendAsync(request), HttpStatusCode.RequestEntityTooLarge);
+    }
+
+    [Fact]
+    public async Task A_body_that_is_not_json_is_415()
+    {
+        var response = await Http.PostAsync("/api/workspaces", new StringContent("repoUrl=x", Encoding.UTF8, "application/x-www-form-urlencoded"));
+        await Problems.AssertAsync(response, HttpStatusCode.UnsupportedMediaType);
+    }
+
+    [Fact]
+    public async Task The_quota_is_429_and_says_the_limit()
+    {
+        var owner = NewOwner();
+        for (var i = 0; i < HostFixture.Quota; i++)
+        {
+            await CreateAsync(owner);
+        }
+
+        var response = await Http.PostAsJsonAsync("/api/workspaces", new { repoUrl = "https://github.com/octo/hello", owner });
+        var problem = await Problems.AssertAsync(response, HttpStatusCode.TooManyRequests);
+        Assert.Contains($"({HostFixture.Quota})", problem.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task Listing_needs_a_valid_owner()
+    {
+        await Problems.AssertAsync(await Http.GetAsync("/api/workspaces"), HttpStatusCode.BadRequest, "owner");
+        await Problems.AssertAsync(await Http.GetAsync("/api/workspaces?owner=%20bad%20"), HttpStatusCode.BadRequest, "owner");
+    }
+
+    [Fact]
+    public async Task Events_stream_phase_changes_and_end_when_the_workspace_is_deleted()
+    {
+        var id = (await CreateAsync(NewOwner())).GetProperty("id").GetString();
+        using var stream = await Http.GetStreamAsync($"/api/workspaces/{id}/events");
+        using var reader = new StreamReader(stream);
+
+        var phases = new List<string>();
+        var ids = new List<long>();
+        var deleteSent = false;
+        var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        string? line;
+        string? eventType = null;
+        while ((line = await reader.ReadLineAsync(timeout.Token)) is not null)
+        {
+            if (line.StartsWith("id: ", StringComparison.Ordinal))
+            {
+                ids.Add(long.Parse(line[4..]));
+            }
+            else if (line.StartsWith("event: ", StringComparison.Ordinal))
+            {
+                eventType = line[7..];
+            }
+            else if (line.StartsWith("data: ", StringComparison.Ordinal) && eventType == "phase")
+            {
+                var phase = JsonDocument.Parse(line[6..]).RootElement.GetProperty("phase").GetString()!;
+                phases.Add(phase);
+                if (phase == "Running" && !deleteSent)
+                {
+                    deleteSent = true;
+                    await Http.DeleteAsync($"/api/workspaces/{id}");
+                }
+            }
+        }
+
+        Assert.Equal(["Pending", "Building", "Creating", "Initializing", "Running", "Deleting", "Deleted"], phases);
+        Assert.Equal(ids.Order(), ids);
+        Assert.Equal(ids.Distinct().Count(), ids.Count);
+    }
+
+    [Fact]
+    public async Task Events_resume_after_the_last_event_id()
+    {
+        var id = (await CreateAsync(NewOwner())).GetProperty("id").GetString();
+        await WaitForPhaseAsync(id!, "Running");
+        await Http.DeleteAsync($"/api/workspaces/{id}");
+        await WaitForPhaseAsync(id!, "Deleted");
+
+        var request = new HttpRequestMessage(HttpMethod.Get, $"/api/workspaces/{id}/events");
+        request.Headers.Add("Last-Event-ID", "3");
+        var response = await Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        var ids = text.Split('\n').Where(l => l.StartsWith("id: ", StringComparison.Ordinal)).Select(l => long.Parse(l[4..])).ToArray();
+        Assert.Equal(4, ids.First());
+        Assert.Contains("\"phase\":\"Deleted\"", text);
+    }
+
+    [Fact]
+    public async Task Health_readiness_openapi_and_dashboard_answer()
+    {
+        Assert.Equal("ok", await Http.GetStringAsync("/healthz"));
+        Assert.Equal("ready", await Http.GetStringAsync("/readyz"));
+
+        var openApi = await Http.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        var paths = openApi.GetProperty("paths");
+        Assert.True(paths.TryGetProperty("/api/workspaces", out _));
+        Assert.True(paths.TryGetProperty("/api/workspaces/{id}/events", out _));
+
+        var dashboard = await Http.GetAsync("/dashboard/");
+        Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);
+        Assert.Equal("text/html", dashboard.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task An_unknown_api_path_is_a_404_problem()
+    {
+        await Problems.AssertAsync(await Http.GetAsync("/api/nothing-here"), HttpStatusCode.NotFound);
+    }
+}
