@@ -3,6 +3,7 @@ using CloudDevEnv.Grains.Workspaces;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Orleans.Runtime;
 
 namespace CloudDevEnv.Grains;
 
@@ -17,7 +18,14 @@ public static class GrainsServiceCollectionExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<ProvisioningOptions>()
+            .Bind(configuration.GetSection(ProvisioningOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton<WorkspaceImageResolver>();
         services.AddSingleton<WorkspaceProvisioner>();
+        services.AddSingleton<OrphanReconciler>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<OrphanReconciler>());
         return services;
     }
 }

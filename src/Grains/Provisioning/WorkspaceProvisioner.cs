@@ -1,13 +1,17 @@
+using System.Globalization;
 using CloudDevEnv.Grains.Workspaces;
 
 namespace CloudDevEnv.Grains.Provisioning;
 
 /// <summary>The slow steps of bringing a workspace up, each idempotent so that the grain may repeat any of
-/// them after a crash: resolve the image, create the instance, clone the repository and start the IDE.
-/// Holds no state: the grain owns the state machine and calls one step per phase.</summary>
+/// them after a crash: resolve the image (and devcontainer.json), create the instance, clone the repository,
+/// run the lifecycle hooks and start the IDE. Holds no state: the grain owns the state machine, persists the
+/// <see cref="WorkspacePlan"/> and calls one step per phase.</summary>
 public sealed partial class WorkspaceProvisioner(
     IWorkspaceRuntime runtime,
+    WorkspaceImageResolver resolver,
     IOptions<WorkspaceOptions> options,
+    IOptions<ProvisioningOptions> provisioningOptions,
     TimeProvider time,
     ILogger<WorkspaceProvisioner> logger)
 {
@@ -18,24 +22,27 @@ public sealed partial class WorkspaceProvisioner(
 
     private WorkspaceOptions Options => options.Value;
 
-    public async Task<ImageResolution> ResolveImageAsync(WorkspaceSpec spec, IProgress<string> log, CancellationToken cancellationToken)
-    {
-        ImageResolution resolution = spec.Image is { } requested
-            ? new(requested, ImageSource.Request, [])
-            : new(Options.FallbackImage, ImageSource.Fallback, ["no image was named in the request"]);
-
-        log.Report($"Using image {resolution.Image} ({resolution.Source}).");
-        var prepared = await runtime.PrepareImageAsync(new ImageRequest(resolution.Image), log, cancellationToken);
-        return resolution with { Image = prepared.Image };
-    }
+    /// <summary>The Building step: the image and what devcontainer.json asks of the later steps.</summary>
+    public Task<ResolvedLaunch> ResolveAsync(string workspaceId, WorkspaceSpec spec, IProgress<string> log, CancellationToken cancellationToken) =>
+        resolver.ResolveAsync(workspaceId, spec, ParseRepository(spec), log, cancellationToken);
 
     /// <summary>Creates (or adopts) the instance and starts it.</summary>
-    public async Task<RuntimeInstance> CreateAsync(string workspaceId, WorkspaceSpec spec, ImageResolution image, CancellationToken cancellationToken)
+    public async Task<RuntimeInstance> CreateAsync(
+        string workspaceId, WorkspaceSpec spec, ImageResolution image, WorkspacePlan? plan, CancellationToken cancellationToken)
     {
         var repository = ParseRepository(spec);
+        plan ??= DefaultPlan(repository, image);
         List<InstanceMount> mounts = repository.LocalPath is { } local
             ? [new InstanceMount(local, LocalRepositoryMount, ReadOnly: true, InstanceMountKind.Bind)]
             : [];
+
+        // containerEnv first: the platform's own variables are not the repository's to override.
+        var environment = new Dictionary<string, string>(plan.ContainerEnv, StringComparer.Ordinal)
+        {
+            ["CDE_WORKSPACE_ID"] = workspaceId,
+            ["CDE_WORKSPACE_OWNER"] = spec.Owner,
+            ["CDE_REPOSITORY_URL"] = spec.RepoUrl,
+        };
 
         var instance = await runtime.CreateAsync(
             new InstanceSpec(
@@ -43,15 +50,11 @@ public sealed partial class WorkspaceProvisioner(
                 spec.Owner,
                 image.Image,
                 Command: null,
-                Environment: new Dictionary<string, string>
-                {
-                    ["CDE_WORKSPACE_ID"] = workspaceId,
-                    ["CDE_WORKSPACE_OWNER"] = spec.Owner,
-                    ["CDE_REPOSITORY_URL"] = spec.RepoUrl,
-                },
-                Ports: [Options.IdePort],
+                environment,
+                Ports: [Options.IdePort, .. plan.ForwardPorts.Where(p => p != Options.IdePort)],
                 Mounts: mounts,
-                new InstanceResources(spec.Resources!.Cpus, spec.Resources.MemoryBytes)),
+                new InstanceResources(spec.Resources!.Cpus, spec.Resources.MemoryBytes),
+                User: plan.ContainerUser),
             cancellationToken);
 
         if (instance.State != InstanceState.Running)
@@ -62,17 +65,25 @@ public sealed partial class WorkspaceProvisioner(
         return instance;
     }
 
-    /// <summary>Clones the repository unless a clone is there already, then starts the IDE unless it answers.</summary>
-    public async Task InitializeAsync(string workspaceId, WorkspaceSpec spec, IProgress<string> log, CancellationToken cancellationToken)
+    /// <summary>Clones the repository unless a clone is there already, runs the lifecycle hooks that are due, then
+    /// starts the IDE unless it answers.</summary>
+    public async Task InitializeAsync(
+        string workspaceId, WorkspaceSpec spec, ImageResolution? image, WorkspacePlan? plan, IProgress<string> log, CancellationToken cancellationToken)
     {
         var repository = ParseRepository(spec);
-        var folder = WorkspaceFolder(repository);
+        plan ??= DefaultPlan(repository, image);
+        var folder = plan.WorkspaceFolder;
 
-        var present = await runtime.ExecAsync(workspaceId, new ExecRequest(["test", "-e", $"{folder}/.git"]), log, cancellationToken);
+        var present = await runtime.ExecAsync(
+            workspaceId, new ExecRequest(["test", "-e", $"{folder}/.git"], User: plan.RemoteUser), NullProgress.Instance, cancellationToken);
         if (present.ExitCode != 0)
         {
-            await CloneAsync(workspaceId, spec, repository, folder, log, cancellationToken);
+            await CloneAsync(workspaceId, spec, repository, plan, log, cancellationToken);
         }
+
+        var remoteEnv = await ContainerEnvironment.ResolveRemoteEnvAsync(runtime, workspaceId, plan, cancellationToken);
+        await new LifecycleRunner(runtime, provisioningOptions.Value.FailureTailLines, logger)
+            .RunAsync(workspaceId, plan, remoteEnv, log, cancellationToken);
 
         if (await runtime.ProbeHttpAsync(workspaceId, Options.IdePort, cancellationToken))
         {
@@ -80,10 +91,14 @@ public sealed partial class WorkspaceProvisioner(
         }
 
         var command = Options.IdeCommand
-            .Replace("{port}", Options.IdePort.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
+            .Replace("{port}", Options.IdePort.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
             .Replace("{folder}", folder, StringComparison.Ordinal);
-        log.Report("Starting the IDE.");
-        await runtime.ExecAsync(workspaceId, new ExecRequest(["/bin/sh", "-c", command], WorkingDirectory: folder, Detached: true), log, cancellationToken);
+        log.Report($"Starting the IDE{(plan.RemoteUser is null ? string.Empty : $" as {plan.RemoteUser}")}.");
+        await runtime.ExecAsync(
+            workspaceId,
+            new ExecRequest(["/bin/sh", "-c", command], remoteEnv, WorkingDirectory: folder, User: plan.RemoteUser, Detached: true),
+            log,
+            cancellationToken);
 
         var deadline = time.GetUtcNow() + Options.IdeStartTimeout;
         while (!await runtime.ProbeHttpAsync(workspaceId, Options.IdePort, cancellationToken))
@@ -99,11 +114,30 @@ public sealed partial class WorkspaceProvisioner(
     }
 
     private async Task CloneAsync(
-        string workspaceId, WorkspaceSpec spec, RepositoryUrl repository, string folder, IProgress<string> log, CancellationToken cancellationToken)
+        string workspaceId, WorkspaceSpec spec, RepositoryUrl repository, WorkspacePlan plan, IProgress<string> log, CancellationToken cancellationToken)
     {
+        var folder = plan.WorkspaceFolder;
+        if (plan.RemoteUser is { } user && !IsRoot(user))
+        {
+            // The workspace folder may lie where only root can write (a workspaceFolder outside /workspaces, or an
+            // image whose /workspaces the user does not own): make it, empty, and hand it to the user first.
+            await runtime.ExecAsync(
+                workspaceId,
+                new ExecRequest(["/bin/sh", "-c", "[ -e \"$1\" ] || { mkdir -p -- \"$1\" && chown -- \"$2\" \"$1\"; }", "cde-mkdir", folder, user], User: "0"),
+                NullProgress.Instance,
+                cancellationToken);
+        }
+
         // A bind-mounted repository belongs to another uid: git refuses it as "dubious" without safe.directory.
         var source = repository.LocalPath is null ? repository.Url : "file://" + LocalRepositoryMount;
         List<string> clone = ["git", "-c", "safe.directory=*", "clone", "--depth", "1", "--no-tags"];
+        if (repository.LocalPath is not null)
+        {
+            // For a local source git runs upload-pack in the mounted repository with the -c options stripped
+            // (GIT_CONFIG_PARAMETERS is among the variables it clears), so that side needs its own safe.directory.
+            clone.Add("--upload-pack=git -c 'safe.directory=*' upload-pack");
+        }
+
         if (spec.Ref is { } gitRef)
         {
             clone.AddRange(["--branch", gitRef]);
@@ -111,17 +145,28 @@ public sealed partial class WorkspaceProvisioner(
 
         clone.AddRange(["--", source, folder]);
         log.Report($"Cloning {spec.RepoUrl}{(spec.Ref is null ? string.Empty : $" at {spec.Ref}")} into {folder}.");
-        var result = await runtime.ExecAsync(workspaceId, new ExecRequest(clone), log, cancellationToken);
+        var result = await runtime.ExecAsync(workspaceId, new ExecRequest(clone, User: plan.RemoteUser), log, cancellationToken);
         if (result.ExitCode != 0)
         {
-            // Clean up a partial clone so that a later start clones afresh instead of finding a broken one.
-            await runtime.ExecAsync(workspaceId, new ExecRequest(["rm", "-rf", "--", folder]), log, cancellationToken);
+            // Empty a partial clone (keeping the folder itself) so that a later start clones afresh instead of finding a broken one.
+            await runtime.ExecAsync(
+                workspaceId,
+                new ExecRequest(["/bin/sh", "-c", "find \"$1\" -mindepth 1 -delete 2>/dev/null; true", "cde-clean", folder], User: plan.RemoteUser),
+                NullProgress.Instance,
+                cancellationToken);
             LogCloneFailed(workspaceId, result.ExitCode);
             throw new WorkspaceFailure($"git clone failed (exit {result.ExitCode}): {result.OutputTail.Trim()}", keepInstanceRunning: false);
         }
     }
 
     public static string WorkspaceFolder(RepositoryUrl repository) => $"/workspaces/{repository.Name}";
+
+    private WorkspacePlan DefaultPlan(RepositoryUrl repository, ImageResolution? image) =>
+        WorkspacePlan.Default(
+            WorkspaceFolder(repository),
+            image?.Image == Options.FallbackImage ? provisioningOptions.Value.FallbackImageUser : null);
+
+    private static bool IsRoot(string user) => user is "root" or "0" || user.StartsWith("root:", StringComparison.Ordinal) || user.StartsWith("0:", StringComparison.Ordinal);
 
     private RepositoryUrl ParseRepository(WorkspaceSpec spec) =>
         RepositoryUrl.TryParse(spec.RepoUrl, Options.LocalRepoRoots, out var url, out var error)

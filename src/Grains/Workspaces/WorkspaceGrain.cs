@@ -298,9 +298,17 @@ public sealed partial class WorkspaceGrain(
             _reconciling = false;
         }
 
-        if (next is { } delay && !cancellationToken.IsCancellationRequested)
+        // A command that arrived while the loop was finishing (after a failure, say) found it busy: go again.
+        if (_dirty)
         {
-            Schedule(delay);
+            next = TimeSpan.Zero;
+        }
+
+        // A command that arrived while the loop was finishing (e.g. a delete during FailAsync) found _reconciling
+        // set, so its timer tick was dropped: look again at once instead of settling on a stale decision.
+        if (!cancellationToken.IsCancellationRequested && (next is not null || _dirty))
+        {
+            Schedule(_dirty ? TimeSpan.Zero : next!.Value);
         }
     }
 
@@ -406,18 +414,20 @@ public sealed partial class WorkspaceGrain(
                     await TransitionAsync(WorkspacePhase.Building);
                 }
 
-                S.Image = await provisioner.ResolveImageAsync(spec, Log(), cancellationToken);
+                var launch = await provisioner.ResolveAsync(Id, spec, Log(), cancellationToken);
+                S.Image = launch.Image;
+                S.Plan = launch.Plan;
                 await TransitionAsync(WorkspacePhase.Creating);
                 return true;
 
             case (DesiredState.Running, WorkspacePhase.Creating):
-                _instance = await provisioner.CreateAsync(Id, spec, S.Image!, cancellationToken);
+                _instance = await provisioner.CreateAsync(Id, spec, S.Image!, S.Plan, cancellationToken);
                 S.Instance = _instance.Name;
                 await TransitionAsync(WorkspacePhase.Initializing);
                 return true;
 
             case (DesiredState.Running, WorkspacePhase.Initializing):
-                await provisioner.InitializeAsync(Id, spec, Log(), cancellationToken);
+                await provisioner.InitializeAsync(Id, spec, S.Image, S.Plan, Log(), cancellationToken);
                 _instance = await runtime.InspectAsync(Id, cancellationToken);
                 var now = time.GetUtcNow();
                 S.RunningSince = now;
@@ -546,10 +556,10 @@ public sealed partial class WorkspaceGrain(
         Record(WorkspaceEventKind.Phase, reason is null ? to.ToString() : $"{to}: {reason}");
     }
 
-    private void Record(WorkspaceEventKind kind, string message)
+    private void Record(WorkspaceEventKind kind, string message, WorkspacePhase? phase = null)
     {
         var now = time.GetUtcNow();
-        var evt = new WorkspaceEvent(S.NextSequence++, now, kind, S.Phase, message);
+        var evt = new WorkspaceEvent(S.NextSequence++, now, kind, phase ?? S.Phase, message);
         S.Events.Add(evt);
         if (S.Events.Count > Options.RecentEventCount)
         {
@@ -563,7 +573,7 @@ public sealed partial class WorkspaceGrain(
 
     /// <summary>Lines from the runtime arrive on its threads: hand each to the grain's scheduler,
     /// so that the state is only ever touched by one turn at a time.</summary>
-    private IProgress<string> Log() => new GrainProgress(this);
+    private IProgress<string> Log() => new GrainProgress(this, S.Phase);
 
     private async Task PersistAsync()
     {
@@ -644,11 +654,12 @@ public sealed partial class WorkspaceGrain(
         [.. S.PublicPorts],
         S.Version);
 
-    private sealed class GrainProgress(WorkspaceGrain grain) : IProgress<string>
+    /// <summary>Log lines carry the phase of the step that wrote them, not the phase when they are recorded.</summary>
+    private sealed class GrainProgress(WorkspaceGrain grain, WorkspacePhase phase) : IProgress<string>
     {
         public void Report(string value) =>
             _ = Task.Factory.StartNew(
-                () => grain.Record(WorkspaceEventKind.Log, value),
+                () => grain.Record(WorkspaceEventKind.Log, value, phase),
                 CancellationToken.None,
                 TaskCreationOptions.None,
                 grain._scheduler ?? TaskScheduler.Default);

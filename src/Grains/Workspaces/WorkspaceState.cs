@@ -36,4 +36,8 @@ public sealed class WorkspaceState
     [Id(13)] public long Version { get; set; }
 
     [Id(14)] public HashSet<int> PublicPorts { get; set; } = [];
+
+    /// <summary>What devcontainer.json asks of Creating and Initializing, resolved in Building; null until then
+    /// (and in state written before it existed, where the defaults apply).</summary>
+    [Id(15)] public Provisioning.WorkspacePlan? Plan { get; set; }
 }

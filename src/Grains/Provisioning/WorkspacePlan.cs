@@ -1,0 +1,66 @@
+namespace CloudDevEnv.Grains.Provisioning;
+
+/// <summary>What the later steps of a launch need from the repository's devcontainer.json, resolved once in
+/// Building and persisted with the workspace, so that Creating and Initializing (and every later start) do not
+/// read the repository again and behave the same after a silo crash.</summary>
+/// <remarks>Persisted inside <c>WorkspaceState</c> by the grain storage's JSON serializer (Newtonsoft, with type
+/// names): plain settable members and List/Dictionary only; immutable collections do not round-trip there.
+/// Treat instances as immutable all the same.</remarks>
+[GenerateSerializer, Alias("cde.WorkspacePlan")]
+public sealed record WorkspacePlan
+{
+    /// <summary>The devcontainer.json used, relative to the repository; null when there was none.</summary>
+    [Id(0)] public string? ConfigPath { get; init; }
+
+    /// <summary>Set on the container when it is created.</summary>
+    [Id(1)] public Dictionary<string, string> ContainerEnv { get; init; } = [];
+
+    /// <summary>Set on every exec (hooks, the IDE); may still hold <c>${containerEnv:NAME}</c>.</summary>
+    [Id(2)] public Dictionary<string, string> RemoteEnv { get; init; } = [];
+
+    /// <summary>The user the container runs as; null keeps the image's.</summary>
+    [Id(3)] public string? ContainerUser { get; init; }
+
+    /// <summary>The user the clone, the hooks and the IDE run as; null means the container's user.</summary>
+    [Id(4)] public string? RemoteUser { get; init; }
+
+    /// <summary>Where the repository is cloned and hooks run.</summary>
+    [Id(5)] public string WorkspaceFolder { get; init; } = string.Empty;
+
+    /// <summary>onCreate, updateContent, postCreate and postStart commands present, in the spec's order.</summary>
+    [Id(6)] public List<PlannedHook> Hooks { get; init; } = [];
+
+    /// <summary>Ports of the container from <c>forwardPorts</c>, published beside the IDE's.</summary>
+    [Id(7)] public List<int> ForwardPorts { get; init; } = [];
+
+    /// <summary>No devcontainer.json: the repository goes to <c>/workspaces/&lt;name&gt;</c>, nothing else is set.</summary>
+    public static WorkspacePlan Default(string workspaceFolder, string? remoteUser) =>
+        new() { WorkspaceFolder = workspaceFolder, RemoteUser = remoteUser };
+}
+
+/// <summary>One lifecycle command to run.</summary>
+[GenerateSerializer, Alias("cde.PlannedHook")]
+public sealed record PlannedHook
+{
+    /// <summary>The devcontainer.json property name, e.g. <c>postCreateCommand</c>.</summary>
+    [Id(0)] public string Hook { get; init; } = string.Empty;
+
+    /// <summary>True for the object form: the steps run at the same time.</summary>
+    [Id(1)] public bool Parallel { get; init; }
+
+    /// <summary>True for the hooks that run once per container (all but postStartCommand).</summary>
+    [Id(2)] public bool FirstStartOnly { get; init; }
+
+    [Id(3)] public List<PlannedStep> Steps { get; init; } = [];
+}
+
+/// <summary>One process of a lifecycle command.</summary>
+[GenerateSerializer, Alias("cde.PlannedStep")]
+public sealed record PlannedStep
+{
+    /// <summary>The key in the object form, else null.</summary>
+    [Id(0)] public string? Name { get; init; }
+
+    /// <summary>What to exec; a string command is <c>["/bin/sh", "-c", text]</c>.</summary>
+    [Id(1)] public List<string> Argv { get; init; } = [];
+}
