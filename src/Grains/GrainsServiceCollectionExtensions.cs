@@ -17,6 +17,10 @@ public static class GrainsServiceCollectionExtensions
             .Bind(configuration.GetSection(WorkspaceOptions.SectionName))
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddOptions<WorkspaceUrlOptions>()
+            .Bind(configuration.GetSection(WorkspaceUrlOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<ProvisioningOptions>()
             .Bind(configuration.GetSection(ProvisioningOptions.SectionName))

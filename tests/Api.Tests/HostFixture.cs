@@ -34,7 +34,6 @@ public sealed class HostFixture : IAsyncLifetime
             $"--Host:GatewayPort={ports[3]}",
             $"--Host:DataDir={DataDir}",
             $"--Proxy:PublicPort={ports[1]}",
-            $"--Workspaces:PublicPort={ports[1]}",
             $"--Workspaces:MaxRunningPerOwner={Quota}",
             $"--Workspaces:LocalRepoRoots:0={RepoRoot}",
             "--Workspaces:HealthCheckInterval=00:00:00.200",

@@ -44,7 +44,6 @@ public sealed class SiloProcess : IAsyncDisposable
                 $"--Host:SiloPort={ports[2]}",
                 $"--Host:GatewayPort={ports[3]}",
                 $"--Proxy:PublicPort={ports[1]}",
-                $"--Workspaces:PublicPort={ports[1]}",
             },
             WorkingDirectory = Path.GetDirectoryName(dll)!,
             RedirectStandardOutput = true,

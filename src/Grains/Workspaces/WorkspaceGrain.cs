@@ -20,6 +20,7 @@ public sealed partial class WorkspaceGrain(
     WorkspaceProvisioner provisioner,
     IWorkspaceRuntime runtime,
     IOptions<WorkspaceOptions> options,
+    IOptions<WorkspaceUrlOptions> urls,
     TimeProvider time,
     ILogger<WorkspaceGrain> logger) : Grain, IWorkspaceGrain, IRemindable
 {
@@ -632,7 +633,7 @@ public sealed partial class WorkspaceGrain(
         S.Phase,
         S.Desired,
         S.Reason,
-        Options.UrlFor(Id),
+        urls.Value.For(Id),
         S.Image,
         S.Instance,
         S.CreatedAt,

@@ -15,17 +15,6 @@ public sealed class WorkspaceOptions
     [Required]
     public string FallbackImage { get; set; } = "clouddevenv/workspace:1";
 
-    /// <summary>Host names are <c>&lt;id&gt;.&lt;PublicDomain&gt;</c>; browsers send <c>*.localhost</c> to loopback.</summary>
-    [Required, RegularExpression(@"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$")]
-    public string PublicDomain { get; set; } = "localhost";
-
-    [Required, RegularExpression("^https?$")]
-    public string PublicScheme { get; set; } = "http";
-
-    /// <summary>The port in workspace URLs; 0 leaves it out (80 or 443 behind a load balancer).</summary>
-    [Range(0, 65535)]
-    public int PublicPort { get; set; } = 5080;
-
     /// <summary>Folders under which <c>file://</c> repositories are allowed, from <c>CDE_LOCAL_REPO_ROOTS</c>.</summary>
     public List<string> LocalRepoRoots { get; set; } = [];
 
@@ -81,7 +70,4 @@ public sealed class WorkspaceOptions
     /// <summary>How many events a workspace keeps for its status and for late subscribers.</summary>
     [Range(10, 10_000)]
     public int RecentEventCount { get; set; } = 200;
-
-    public string UrlFor(string workspaceId) =>
-        PublicPort == 0 ? $"{PublicScheme}://{workspaceId}.{PublicDomain}/" : $"{PublicScheme}://{workspaceId}.{PublicDomain}:{PublicPort}/";
 }

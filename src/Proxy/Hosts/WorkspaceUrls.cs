@@ -15,10 +15,6 @@ public sealed class WorkspaceUrls(IOptions<WorkspaceProxyOptions> options)
     }
 
     /// <summary>The browser origin of a host label, e.g. <c>http://3000-abc.localhost:5080</c>.</summary>
-    internal string Origin(string label) => _options.PublicPort == 0 || IsDefaultPort(_options.PublicScheme, _options.PublicPort)
-        ? $"{_options.PublicScheme}://{label}.{_options.Domain}"
-        : $"{_options.PublicScheme}://{label}.{_options.Domain}:{_options.PublicPort}";
-
-    private static bool IsDefaultPort(string scheme, int port) =>
-        (scheme == "http" && port == 80) || (scheme == "https" && port == 443);
+    internal string Origin(string label) =>
+        CloudDevEnv.Contracts.Workspaces.WorkspaceUrl.Origin(_options.PublicScheme, _options.Domain, _options.PublicPort, label);
 }

@@ -1,0 +1,84 @@
+// Launch latency of CloudDevEnv workspaces on the local Docker engine: N launches of one repository (a
+// devcontainer.json with an image and a postCreateCommand) through an in-process silo, timed from the grain's
+// CreateAsync to Running and to the IDE answering HTTP on its published port. Each workspace is deleted after it is
+// timed. Usage: LaunchBench <repository folder> <launches>. Prints one line per launch: "<ms to Running> <ms to IDE>".
+using System.Diagnostics;
+using System.Security.Cryptography;
+using CloudDevEnv.Contracts.Workspaces;
+using CloudDevEnv.Grains;
+using CloudDevEnv.Runtime.Docker;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans;
+using Orleans.Hosting;
+using Orleans.TestingHost;
+
+var repository = Path.GetFullPath(args[0]);
+var launches = int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture);
+var prefix = $"lbench-{Convert.ToHexString(RandomNumberGenerator.GetBytes(3)).ToLowerInvariant()}-";
+var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+{
+    ["Workspaces:FallbackImage"] = WorkspaceImages.WorkspaceImage,
+    ["Workspaces:LocalRepoRoots:0"] = Path.GetDirectoryName(repository),
+    ["Workspaces:HealthCheckInterval"] = "00:00:01",
+    ["Workspaces:StopGracePeriod"] = "00:00:01",
+    ["Runtime:Docker:PullMissingImages"] = "false",
+    ["Provisioning:OrphanPolicy"] = "Remove",
+    ["Provisioning:ReconcileIdPrefix"] = prefix,
+}).Build();
+
+var builder = new InProcessTestClusterBuilder(1);
+builder.ConfigureSilo((_, silo) =>
+{
+    silo.AddMemoryGrainStorage(StorageNames.Workspaces);
+    silo.UseInMemoryReminderService();
+    silo.Services.AddWorkspaceGrains(configuration);
+    silo.Services.AddDockerWorkspaceRuntime(configuration);
+});
+await using var cluster = builder.Build();
+await cluster.DeployAsync();
+using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(5) };
+
+for (var i = 0; i < launches; i++)
+{
+    var grain = cluster.Client.GetGrain<IWorkspaceGrain>($"{prefix}{i}");
+    var clock = Stopwatch.StartNew();
+    await grain.CreateAsync(new WorkspaceSpec("file://" + repository, null, "bench", null, null, null));
+    WorkspaceStatus status;
+    while ((status = await grain.GetStatusAsync()).Phase != WorkspacePhase.Running)
+    {
+        if (status.Phase == WorkspacePhase.Failed || clock.Elapsed > TimeSpan.FromMinutes(3))
+        {
+            throw new InvalidOperationException($"Launch {i} did not reach Running: {status.Phase} {status.Reason}");
+        }
+
+        await Task.Delay(10);
+    }
+
+    var running = clock.Elapsed.TotalMilliseconds;
+    var route = await grain.GetRouteAsync();
+    while (true)
+    {
+        try
+        {
+            using var response = await http.GetAsync(route.Endpoints[route.IdePort]);
+            if ((int)response.StatusCode < 500)
+            {
+                break;
+            }
+        }
+        catch (HttpRequestException)
+        {
+        }
+
+        await Task.Delay(10);
+    }
+
+    var ide = clock.Elapsed.TotalMilliseconds;
+    Console.WriteLine($"{running:0} {ide:0}");
+    await grain.DeleteAsync();
+    while ((await grain.GetStatusAsync()).Phase != WorkspacePhase.Deleted)
+    {
+        await Task.Delay(50);
+    }
+}

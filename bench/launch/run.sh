@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Launch latency: CloudDevEnv (grain CreateAsync -> Running, and -> code-server answering on its published port)
+# against `devcontainer up` of the reference CLI, on the same small repository and image, in the same run.
+# Not a test. Bounded: N launches each (default 10), every container removed afterwards.
+# Needs: bash scripts/ensure-docker.sh && bash scripts/build-images.sh && bash scripts/install-devcontainer-cli.sh
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+launches="${LAUNCHES:-10}"
+cli="$root/tools/devcontainer-cli/node_modules/.bin/devcontainer"
+version="$(head -n1 "$root/images/VERSION" | tr -d '[:space:]')"
+image="clouddevenv/base:$version"
+[ -x "$cli" ] || { echo "The reference CLI is missing: run scripts/install-devcontainer-cli.sh" >&2; exit 1; }
+docker image inspect "$image" >/dev/null 2>&1 || { echo "$image is missing: run scripts/build-images.sh" >&2; exit 1; }
+
+work="$(mktemp -d /tmp/cde-launch-bench-XXXXXX)"
+chmod 755 "$work"
+repo="$work/bench-repo"
+cleanup() {
+  docker ps -aq --filter "label=devcontainer.local_folder=$repo" | xargs -r docker rm -f >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+mkdir -p "$repo/.devcontainer"
+cat > "$repo/.devcontainer/devcontainer.json" <<JSON
+{
+  "image": "$image",
+  "containerEnv": { "BENCH": "1" },
+  "postCreateCommand": "echo created > /tmp/post-create-ran"
+}
+JSON
+echo "# bench" > "$repo/README.md"
+git -C "$repo" init -q -b main
+git -C "$repo" -c user.email=bench@cde -c user.name=bench add -A
+git -C "$repo" -c user.email=bench@cde -c user.name=bench commit -qm bench
+
+echo "Building the benchmark..." >&2
+dotnet build -v q -nologo "$here/LaunchBench" >&2
+echo "CloudDevEnv: $launches launches..." >&2
+dotnet run --no-build --project "$here/LaunchBench" -- "$repo" "$launches" > "$work/cde.txt"
+
+echo "devcontainer up: $launches launches..." >&2
+: > "$work/cli.txt"
+for i in $(seq 1 "$launches"); do
+  start=$(date +%s%N)
+  "$cli" up --workspace-folder "$repo" --skip-post-attach > "$work/cli-up.log" 2>&1 || { cat "$work/cli-up.log" >&2; exit 1; }
+  end=$(date +%s%N)
+  echo $(( (end - start) / 1000000 )) >> "$work/cli.txt"
+  docker ps -aq --filter "label=devcontainer.local_folder=$repo" | xargs -r docker rm -f >/dev/null
+done
+
+stats() { # column file -> "median p90" (nearest rank)
+  sort -n | awk '{v[NR]=$1} END {m=int((NR+1)/2); p=int((NR*9+9)/10); if (p>NR) p=NR; printf "%d %d\n", v[m], v[p]}'
+}
+read -r run_med run_p90 < <(cut -d' ' -f1 "$work/cde.txt" | stats)
+read -r ide_med ide_p90 < <(cut -d' ' -f2 "$work/cde.txt" | stats)
+read -r cli_med cli_p90 < <(stats < "$work/cli.txt")
+
+table=$(cat <<TABLE
+| launcher ($launches launches, image $image, postCreateCommand) | median ms | p90 ms |
+|---|---:|---:|
+| CloudDevEnv: CreateAsync -> Running | $run_med | $run_p90 |
+| CloudDevEnv: CreateAsync -> code-server answers | $ide_med | $ide_p90 |
+| devcontainer up (reference CLI, no IDE) | $cli_med | $cli_p90 |
+TABLE
+)
+echo "$table"
+cat > "$here/RESULTS.md" <<MD
+# Launch latency
+
+Command: \`bash bench/launch/run.sh\` (LAUNCHES=$launches), $(date -u +%Y-%m-%d), $(nproc) cores, Docker $(docker version --format '{{.Server.Version}}' 2>/dev/null).
+
+One small repository (a README and a devcontainer.json with \`image: $image\`, \`containerEnv\` and a
+\`postCreateCommand\`), launched $launches times by each launcher in the same run, each container removed before the
+next launch. CloudDevEnv is timed from the workspace grain's \`CreateAsync\` (in-process silo, real Docker runtime)
+to phase Running (clone inside the container done, hooks run, code-server answering through its published port) and
+to an HTTP GET of the IDE succeeding from outside. \`devcontainer up\` bind-mounts the folder instead of cloning and
+starts no IDE, so its figure is container + postCreateCommand only.
+
+$table
+
+Raw (ms): CloudDevEnv Running/IDE: $(tr '\n' ';' < "$work/cde.txt") CLI: $(tr '\n' ' ' < "$work/cli.txt")
+MD
+echo "Wrote $here/RESULTS.md" >&2

@@ -1,0 +1,127 @@
+using CloudDevEnv.Contracts.Prebuilds;
+using CloudDevEnv.Grains.Provisioning;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CloudDevEnv.Workspaces.Docker.Tests;
+
+/// <summary>What goes wrong, on the real engine: a clone that fails, a hook that fails, a malformed
+/// devcontainer.json; and what start-up reconciliation and the prebuild registry do.</summary>
+[Collection(WorkspaceClusterCollection.Name)]
+public sealed class WorkspaceFailureTests(WorkspaceClusterFixture fixture)
+{
+    private readonly WorkspaceProbe _probe = new(fixture);
+
+    [Fact]
+    public async Task A_failed_clone_fails_with_gits_message_and_leaves_the_container_stopped()
+    {
+        var repository = fixture.NewRepository("badref");
+        repository.Write("README.md", "x\n").Commit("one");
+        var id = fixture.NewId("badref");
+        var grain = fixture.Client.GetGrain<IWorkspaceGrain>(id);
+        await grain.CreateAsync(new WorkspaceSpec(repository.Url, "no-such-branch", "wdt-owner", null, null, null));
+
+        var failed = await _probe.PhaseAsync(grain, WorkspacePhase.Failed);
+        Assert.StartsWith("git clone failed (exit 128)", failed.Reason);
+        Assert.Contains("no-such-branch", failed.Reason);
+        var instance = await fixture.Runtime.InspectAsync(id, CancellationToken.None);
+        Assert.NotNull(instance);
+        Assert.NotEqual(InstanceState.Running, instance.State);
+
+        await DeleteAsync(grain, id);
+    }
+
+    [Fact]
+    public async Task A_failing_hook_fails_with_its_exit_code_and_output_and_keeps_the_container_for_inspection()
+    {
+        var repository = fixture.NewRepository("badhook");
+        repository.Write(".devcontainer/devcontainer.json", """
+            {
+              "image": "IMAGE",
+              "onCreateCommand": "echo fine",
+              "postCreateCommand": "echo first-line; echo boom-output >&2; exit 7",
+              "postStartCommand": "touch /tmp/must-not-run",
+            }
+            """.Replace("IMAGE", WorkspaceImages.BaseImage)).Commit("one");
+        var id = fixture.NewId("badhook");
+        var grain = fixture.Client.GetGrain<IWorkspaceGrain>(id);
+        await grain.CreateAsync(new WorkspaceSpec(repository.Url, null, "wdt-owner", null, null, null));
+
+        var failed = await _probe.PhaseAsync(grain, WorkspacePhase.Failed);
+        Assert.StartsWith("postCreateCommand failed with exit code 7:", failed.Reason);
+        Assert.Contains("boom-output", failed.Reason);
+        Assert.Contains(failed.RecentEvents, e => e.Kind == WorkspaceEventKind.Log && e.Message == "[postCreateCommand] first-line");
+        Assert.Equal(InstanceState.Running, (await fixture.Runtime.InspectAsync(id, CancellationToken.None))!.State);
+        Assert.Equal(1, (await _probe.TryShAsync(id, "test -e /tmp/must-not-run")).ExitCode);
+
+        await DeleteAsync(grain, id);
+    }
+
+    [Fact]
+    public async Task A_malformed_devcontainer_json_fails_with_file_line_and_column_before_any_container()
+    {
+        var repository = fixture.NewRepository("malformed");
+        repository.Write(".devcontainer/devcontainer.json", "{\n  \"image\": \"x\"\n  \"postCreateCommand\": \"true\"\n}\n").Commit("one");
+        var id = fixture.NewId("malformed");
+        var grain = fixture.Client.GetGrain<IWorkspaceGrain>(id);
+        await grain.CreateAsync(new WorkspaceSpec(repository.Url, null, "wdt-owner", null, null, null));
+
+        var failed = await _probe.PhaseAsync(grain, WorkspacePhase.Failed);
+        Assert.Matches(@"^devcontainer\.json is invalid: \.devcontainer/devcontainer\.json:3:\d+: ", failed.Reason);
+        Assert.Null(await fixture.Runtime.InspectAsync(id, CancellationToken.None));
+
+        await DeleteAsync(grain, id);
+    }
+
+    [Fact]
+    public async Task A_prebuild_registered_for_the_repository_and_ref_is_used()
+    {
+        var repository = fixture.NewRepository("prebuild");
+        repository.Write(".devcontainer/devcontainer.json", $"{{ \"image\": \"{WorkspaceImages.BaseImage}\" }}").Commit("one");
+        var registry = fixture.Client.GetGrain<IPrebuildRegistryGrain>(PrebuildKey.For(repository.Url, "main"));
+        await registry.RegisterAsync(WorkspaceImages.WorkspaceImage);
+        try
+        {
+            var id = fixture.NewId("prebuild");
+            var grain = fixture.Client.GetGrain<IWorkspaceGrain>(id);
+            await grain.CreateAsync(new WorkspaceSpec(repository.Url, "main", "wdt-owner", null, null, null));
+            var running = await _probe.PhaseAsync(grain, WorkspacePhase.Running, seconds: 120);
+
+            Assert.Equal(ImageSource.Prebuild, running.Image!.Source);
+            Assert.Equal(WorkspaceImages.WorkspaceImage, running.Image.Image);
+            Assert.Equal(["no image was named in the request"], running.Image.Notes.ToArray());
+            Assert.True(await _probe.IdeAnswersAsync(grain));
+            await DeleteAsync(grain, id);
+        }
+        finally
+        {
+            await registry.UnregisterAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Reconciliation_removes_containers_no_workspace_claims()
+    {
+        // A container with our labels but no workspace behind it, as a crash between create and record leaves.
+        var orphan = fixture.NewId("orphan");
+        await fixture.Runtime.CreateAsync(
+            new InstanceSpec(orphan, "wdt-owner", WorkspaceImages.BaseImage, null, new Dictionary<string, string>(), [], [], new InstanceResources(0, 0)),
+            CancellationToken.None);
+        Assert.Equal(2, await _probe.VolumeCountAsync(orphan));
+
+        var reconciler = fixture.SiloServices.GetRequiredService<OrphanReconciler>();
+        await reconciler.Completion; // the start-up pass ran when the silo became active
+        var found = await reconciler.ReconcileAsync(CancellationToken.None);
+
+        Assert.Contains(orphan, found);
+        Assert.Null(await fixture.Runtime.InspectAsync(orphan, CancellationToken.None));
+        Assert.Equal(0, await _probe.VolumeCountAsync(orphan));
+    }
+
+    private async Task DeleteAsync(IWorkspaceGrain grain, string id)
+    {
+        await grain.DeleteAsync();
+        await _probe.PhaseAsync(grain, WorkspacePhase.Deleted);
+        Assert.Null(await fixture.Runtime.InspectAsync(id, CancellationToken.None));
+        Assert.Equal(0, await _probe.VolumeCountAsync(id));
+    }
+}
