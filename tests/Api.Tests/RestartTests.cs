@@ -65,6 +65,18 @@ public sealed class RestartTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task A_second_process_on_the_same_data_folder_is_refused_with_a_clear_message()
+    {
+        await using var first = await SiloProcess.StartAsync(_dataDir, FreePorts.Take(4));
+
+        var (exitCode, output) = await SiloProcess.RunUntilExitAsync(_dataDir, FreePorts.Take(4));
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains($"Another CloudDevEnv process is using the data folder {_dataDir}", output);
+        Assert.DoesNotContain("   at ", output);
+    }
+
     private static long[] Sequences(JsonElement workspace) =>
         [.. workspace.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("sequence").GetInt64())];
 

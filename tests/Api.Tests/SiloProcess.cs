@@ -29,7 +29,23 @@ public sealed class SiloProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<SiloProcess> StartAsync(string dataDir, int[] ports)
+    public static async Task<SiloProcess> StartAsync(string dataDir, int[] ports, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var silo = Launch(dataDir, ports, environment);
+        await silo.WaitUntilReadyAsync();
+        return silo;
+    }
+
+    /// <summary>Starts the host and waits for it to exit by itself (a refused start).</summary>
+    public static async Task<(int ExitCode, string Output)> RunUntilExitAsync(string dataDir, int[] ports)
+    {
+        await using var silo = Launch(dataDir, ports, null);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await silo._process.WaitForExitAsync(timeout.Token);
+        return (silo._process.ExitCode, silo.Output);
+    }
+
+    private static SiloProcess Launch(string dataDir, int[] ports, IReadOnlyDictionary<string, string>? environment)
     {
         var dll = Path.Combine(RepositoryRoot(), "src", "Silo", "bin", Configuration(), "net10.0", "CloudDevEnv.Silo.dll");
         Assert.True(File.Exists(dll), $"The host is not built: {dll} is missing (run ./test.sh, which builds the solution first).");
@@ -51,6 +67,10 @@ public sealed class SiloProcess : IAsyncDisposable
         };
         start.Environment["CDE_DATA_DIR"] = dataDir;
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
 
         var process = Process.Start(start)!;
         var silo = new SiloProcess(process, new Uri($"http://127.0.0.1:{ports[0]}"));
@@ -58,7 +78,6 @@ public sealed class SiloProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => silo.Append(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await silo.WaitUntilReadyAsync();
         return silo;
     }
 

@@ -29,6 +29,7 @@ public static class LocalHost
         builder.Services.AddOptions<LocalHostOptions>().Bind(section).ValidateDataAnnotations().ValidateOnStart();
         var host = section.Get<LocalHostOptions>() ?? new LocalHostOptions();
         var dataDir = Path.GetFullPath(host.DataDir);
+        DataFolderLock.Acquire(dataDir);
 
         // Local mode keeps the proxy's cookie-signing key beside the grain state unless one is configured.
         if (string.IsNullOrEmpty(builder.Configuration["Proxy:SigningKey"]) && string.IsNullOrEmpty(builder.Configuration["Proxy:SigningKeyFile"]))

@@ -1,0 +1,126 @@
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using CloudDevEnv.Workspaces.Docker.Tests;
+
+namespace CloudDevEnv.Api.Tests;
+
+/// <summary>The whole path a user takes, on the real host process with the real Docker engine: launch a
+/// repository, open the sign-in link, load code-server's page through <c>&lt;id&gt;.localhost</c> and connect
+/// its WebSocket through the proxy (which code-server accepts only when Host and Origin agree).</summary>
+public sealed class EndToEndTests : IAsyncLifetime
+{
+    private readonly string _dataDir = Directory.CreateTempSubdirectory("cde-e2e-").FullName;
+    private readonly string _repoRoot = Directory.CreateTempSubdirectory("cde-e2e-repos-").FullName;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync()
+    {
+        Directory.Delete(_dataDir, recursive: true);
+        Directory.Delete(_repoRoot, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task Code_server_loads_and_its_websocket_connects_through_the_proxy()
+    {
+        var repository = TestRepository.Create(_repoRoot, "hello").Write("README.md", "# hello\n");
+        repository.Commit("first");
+        var ports = FreePorts.Take(4);
+        await using var silo = await SiloProcess.StartAsync(_dataDir, ports, new Dictionary<string, string> { ["CDE_LOCAL_REPO_ROOTS"] = _repoRoot });
+        using var api = new HttpClient { BaseAddress = silo.Api };
+
+        var created = await api.PostAsJsonAsync("/api/workspaces", new { repoUrl = repository.Url, owner = "ada" });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        try
+        {
+            await WaitForRunningAsync(api, id, silo);
+            var signIn = new Uri((await (await api.PostAsync($"/api/workspaces/{id}/open", null)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("url").GetString()!);
+            var host = $"{id}.localhost:{ports[1]}";
+
+            using var handler = new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, ConnectCallback = ConnectToLoopback(ports[1]) };
+            using var browser = new HttpClient(handler);
+
+            var noCookie = await browser.GetAsync($"http://{host}/");
+            Assert.Equal(HttpStatusCode.Unauthorized, noCookie.StatusCode);
+
+            var redeemed = await browser.GetAsync($"http://{host}{signIn.PathAndQuery}");
+            Assert.Equal(HttpStatusCode.SeeOther, redeemed.StatusCode);
+            var cookie = redeemed.Headers.GetValues("Set-Cookie").Single().Split(';')[0];
+
+            var page = await FollowAsync(browser, $"http://{host}/", cookie);
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            Assert.Contains("workbench", await page.Content.ReadAsStringAsync());
+
+            using var socket = new ClientWebSocket();
+            socket.Options.SetRequestHeader("Cookie", cookie);
+            socket.Options.SetRequestHeader("Origin", $"http://{host}");
+            using var invoker = new HttpMessageInvoker(new SocketsHttpHandler { ConnectCallback = ConnectToLoopback(ports[1]) });
+            var reconnection = Guid.NewGuid();
+            await socket.ConnectAsync(
+                new Uri($"ws://{host}/?reconnectionToken={reconnection}&reconnection=false&skipWebSocketFrames=false"), invoker, CancellationToken.None);
+            Assert.Equal(WebSocketState.Open, socket.State);
+            await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+
+            using var foreign = new ClientWebSocket();
+            foreign.Options.SetRequestHeader("Cookie", cookie);
+            foreign.Options.SetRequestHeader("Origin", "http://evil.example");
+            await Assert.ThrowsAsync<WebSocketException>(() => foreign.ConnectAsync(new Uri($"ws://{host}/"), invoker, CancellationToken.None));
+        }
+        finally
+        {
+            await api.DeleteAsync($"/api/workspaces/{id}");
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (DateTime.UtcNow < deadline
+                && (await api.GetFromJsonAsync<JsonElement>($"/api/workspaces/{id}")).GetProperty("phase").GetString() != "Deleted")
+            {
+                await Task.Delay(200);
+            }
+        }
+    }
+
+    /// <summary>*.localhost is loopback by RFC 6761; connect there whatever the resolver thinks.</summary>
+    private static Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>> ConnectToLoopback(int port) =>
+        async (_, cancellationToken) =>
+        {
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), cancellationToken);
+            return new NetworkStream(socket, ownsSocket: true);
+        };
+
+    private static async Task<HttpResponseMessage> FollowAsync(HttpClient browser, string url, string cookie)
+    {
+        for (var hop = 0; hop < 5; hop++)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, url);
+            request.Headers.Add("Cookie", cookie);
+            var response = await browser.SendAsync(request);
+            if ((int)response.StatusCode is < 300 or >= 400 || response.Headers.Location is null)
+            {
+                return response;
+            }
+
+            url = new Uri(new Uri(url), response.Headers.Location).AbsoluteUri;
+        }
+
+        throw new InvalidOperationException("Too many redirects.");
+    }
+
+    private static async Task WaitForRunningAsync(HttpClient api, string id, SiloProcess silo)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (true)
+        {
+            var workspace = await api.GetFromJsonAsync<JsonElement>($"/api/workspaces/{id}");
+            var phase = workspace.GetProperty("phase").GetString();
+            if (phase == "Running")
+            {
+                return;
+            }
+
+            Assert.True(phase != "Failed" && DateTime.UtcNow < deadline, $"{id} is {phase}: {workspace}\n{silo.Output}");
+            await Task.Delay(250);
+        }
+    }
+}
