@@ -43,8 +43,26 @@ public sealed class ProxyServer : IAsyncDisposable
         FakeWorkspaceControl? control = null,
         Action<IServiceCollection>? configureServices = null)
     {
-        var port = FreePort();
-        var http2Port = FreePort();
+        // A port found free can be taken by a test running in parallel before Kestrel binds it: try again.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnAsync(FreePort(), FreePort(), settings, control, configureServices);
+            }
+            catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException && attempt < 5)
+            {
+            }
+        }
+    }
+
+    private static async Task<ProxyServer> StartOnAsync(
+        int port,
+        int http2Port,
+        IDictionary<string, string?>? settings,
+        FakeWorkspaceControl? control,
+        Action<IServiceCollection>? configureServices)
+    {
         var values = new Dictionary<string, string?>
         {
             ["Proxy:SigningKey"] = TestKey,
@@ -74,7 +92,15 @@ public sealed class ProxyServer : IAsyncDisposable
         configureServices?.Invoke(builder.Services);
         var app = builder.Build();
         app.UseWorkspaceProxy();
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
         if (control is not null)
         {
             control.Caches.Add(app.Services.GetRequiredService<WorkspaceRouteCache>());
