@@ -51,6 +51,11 @@ public sealed class DockerRuntimeOptions
     /// and in <see cref="IWorkspaceRuntime.StopAsync"/> when the caller passes a negative grace.</summary>
     public TimeSpan DefaultStopGrace { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Set: every container and volume is labelled <c>dev.clouddevenv.installation=&lt;value&gt;</c> and
+    /// <see cref="IWorkspaceRuntime.ListAsync"/> returns only those, so that installations sharing one engine do not
+    /// reconcile each other's workspaces away. Key <c>Runtime:Docker:Installation</c>; the local host sets it.</summary>
+    public string? Installation { get; set; }
+
     /// <summary>Prefix of container and volume names: container <c>&lt;prefix&gt;&lt;workspace id&gt;</c>, volumes
     /// <c>&lt;prefix&gt;&lt;workspace id&gt;-workspaces</c> and <c>-home</c>.</summary>
     public string NamePrefix { get; set; } = "cde-";

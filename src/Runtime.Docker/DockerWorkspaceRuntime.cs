@@ -512,7 +512,13 @@ public sealed partial class DockerWorkspaceRuntime : IWorkspaceRuntime, IDisposa
             All = true,
             Filters = new Dictionary<string, IDictionary<string, bool>>
             {
-                ["label"] = new Dictionary<string, bool> { [$"{RuntimeLabels.Managed}=true"] = true },
+                ["label"] = string.IsNullOrEmpty(_options.Installation)
+                    ? new Dictionary<string, bool> { [$"{RuntimeLabels.Managed}=true"] = true }
+                    : new Dictionary<string, bool>
+                    {
+                        [$"{RuntimeLabels.Managed}=true"] = true,
+                        [$"{RuntimeLabels.Installation}={_options.Installation}"] = true,
+                    },
             },
         }, token), cancellationToken);
         return containers
@@ -726,12 +732,21 @@ public sealed partial class DockerWorkspaceRuntime : IWorkspaceRuntime, IDisposa
 
     internal string VolumeName(string workspaceId, string role) => $"{_options.NamePrefix}{workspaceId}-{role}";
 
-    private static Dictionary<string, string> Labels(string workspaceId, string owner) => new()
+    private Dictionary<string, string> Labels(string workspaceId, string owner)
     {
-        [RuntimeLabels.Managed] = "true",
-        [RuntimeLabels.WorkspaceId] = workspaceId,
-        [RuntimeLabels.Owner] = owner,
-    };
+        var labels = new Dictionary<string, string>
+        {
+            [RuntimeLabels.Managed] = "true",
+            [RuntimeLabels.WorkspaceId] = workspaceId,
+            [RuntimeLabels.Owner] = owner,
+        };
+        if (!string.IsNullOrEmpty(_options.Installation))
+        {
+            labels[RuntimeLabels.Installation] = _options.Installation;
+        }
+
+        return labels;
+    }
 
     private static Dictionary<string, IDictionary<string, bool>> LabelFilter(string workspaceId) => new()
     {

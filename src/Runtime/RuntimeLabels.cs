@@ -7,4 +7,8 @@ public static class RuntimeLabels
     public const string Managed = "dev.clouddevenv.managed";
     public const string WorkspaceId = "dev.clouddevenv.workspace-id";
     public const string Owner = "dev.clouddevenv.owner";
+
+    /// <summary>Which installation of the platform (one data folder locally, one service in a cluster) made it:
+    /// start-up reconciliation looks only at its own, so installations sharing an engine leave each other alone.</summary>
+    public const string Installation = "dev.clouddevenv.installation";
 }

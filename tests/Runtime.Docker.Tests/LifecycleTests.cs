@@ -259,6 +259,39 @@ public sealed class LifecycleTests(DockerFixture fx, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task An_installation_lists_only_what_it_created()
+    {
+        using var first = new DockerWorkspaceRuntime(new DockerRuntimeOptions { Installation = $"test-{fx.RunId}-a" });
+        using var second = new DockerWorkspaceRuntime(new DockerRuntimeOptions { Installation = $"test-{fx.RunId}-b" });
+        var a = fx.NewWorkspaceId("inst");
+        var b = fx.NewWorkspaceId("inst");
+        try
+        {
+            await first.CreateAsync(fx.Spec(a), default);
+            await second.CreateAsync(fx.Spec(b), default);
+
+            var seenByFirst = (await first.ListAsync(default)).Select(i => i.WorkspaceId).ToList();
+            Assert.Contains(a, seenByFirst);
+            Assert.DoesNotContain(b, seenByFirst);
+            Assert.Contains(b, (await second.ListAsync(default)).Select(i => i.WorkspaceId));
+
+            var volumes = (await fx.Engine.Volumes.ListAsync(new VolumesListParameters
+            {
+                Filters = new Dictionary<string, IDictionary<string, bool>>
+                {
+                    ["label"] = new Dictionary<string, bool> { [$"{RuntimeLabels.Installation}=test-{fx.RunId}-a"] = true },
+                },
+            })).Volumes ?? [];
+            Assert.Equal(2, volumes.Count);
+        }
+        finally
+        {
+            await first.DeleteAsync(a, default);
+            await second.DeleteAsync(b, default);
+        }
+    }
+
+    [Fact]
     public async Task A_container_that_is_not_ours_is_never_adopted()
     {
         var id = fx.NewWorkspaceId("foreign");

@@ -30,6 +30,10 @@ public static class LocalHost
         var host = section.Get<LocalHostOptions>() ?? new LocalHostOptions();
         var dataDir = Path.GetFullPath(host.DataDir);
         DataFolderLock.Acquire(dataDir);
+        if (string.IsNullOrEmpty(builder.Configuration["Runtime:Docker:Installation"]))
+        {
+            builder.Configuration.AddInMemoryCollection([new("Runtime:Docker:Installation", InstallationId.ReadOrCreate(dataDir))]);
+        }
 
         // Local mode keeps the proxy's cookie-signing key beside the grain state unless one is configured.
         if (string.IsNullOrEmpty(builder.Configuration["Proxy:SigningKey"]) && string.IsNullOrEmpty(builder.Configuration["Proxy:SigningKeyFile"]))
