@@ -26,6 +26,7 @@ public sealed partial class DockerWorkspaceRuntime : IWorkspaceRuntime, IDisposa
 
     private const string WorkspacesRole = "workspaces";
     private const string HomeRole = "home";
+    private const string MountRole = "mount";
 
     private readonly DockerRuntimeOptions _options;
     private readonly ILogger _logger;
@@ -259,6 +260,22 @@ public sealed partial class DockerWorkspaceRuntime : IWorkspaceRuntime, IDisposa
         return colon > image.LastIndexOf('/') ? (image[..colon], image[(colon + 1)..]) : (image, "latest");
     }
 
+    public async Task<ImageInfo?> InspectImageAsync(string image, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(image);
+        var inspected = await TryInspectImageAsync(image, cancellationToken);
+        if (inspected is null)
+        {
+            return null;
+        }
+
+        var labels = inspected.Config?.Labels ?? new Dictionary<string, string>();
+        return new ImageInfo(
+            image,
+            string.IsNullOrWhiteSpace(inspected.Config?.User) ? null : inspected.Config.User,
+            new Dictionary<string, string>(labels, StringComparer.Ordinal));
+    }
+
     private Task<ImageInspectResponse?> TryInspectImageAsync(string image, CancellationToken ct) =>
         EngineAsync($"Inspecting image {image}", async token =>
         {
@@ -310,9 +327,17 @@ public sealed partial class DockerWorkspaceRuntime : IWorkspaceRuntime, IDisposa
         {
             // A mount the spec asks for wins over ours at the same place.
             mounts.RemoveAll(x => x.Target?.TrimEnd('/') == m.Target.TrimEnd('/'));
-            mounts.Add(m.Kind == InstanceMountKind.Bind
-                ? new Mount { Type = "bind", Source = m.Source, Target = m.Target, ReadOnly = m.ReadOnly }
-                : new Mount { Type = "volume", Source = m.Source, Target = m.Target, ReadOnly = m.ReadOnly });
+            if (m.Kind == InstanceMountKind.Bind)
+            {
+                mounts.Add(new Mount { Type = "bind", Source = m.Source, Target = m.Target, ReadOnly = m.ReadOnly });
+                continue;
+            }
+
+            // The workspace's own volume (e.g. from devcontainer.json "mounts"): labelled like the others, so that
+            // DeleteAsync finds and removes it with the workspace, and named per workspace, so that none is shared.
+            var volume = VolumeName(id, "mount-" + m.Source);
+            await EnsureVolumeAsync(volume, labels, MountRole, cancellationToken);
+            mounts.Add(new Mount { Type = "volume", Source = volume, Target = m.Target, ReadOnly = m.ReadOnly });
         }
 
         var portKeys = spec.Ports.Distinct().Select(p => $"{p}/tcp").ToList();
@@ -811,6 +836,12 @@ public sealed partial class DockerWorkspaceRuntime : IWorkspaceRuntime, IDisposa
             {
                 throw new WorkspaceRuntimeException($"Workspace {spec.WorkspaceId}: bind mount source '{mount.Source}' is not an absolute host path.", isPermanent: true);
             }
+
+            if (mount.Kind == InstanceMountKind.Volume && (mount.Source is not { Length: > 0 and <= 64 } || !VolumeSourcePattern().IsMatch(mount.Source)))
+            {
+                throw new WorkspaceRuntimeException(
+                    $"Workspace {spec.WorkspaceId}: volume name '{mount.Source}' is not 1 to 64 letters, digits, '_', '.' or '-'.", isPermanent: true);
+            }
         }
     }
 
@@ -1167,6 +1198,9 @@ public sealed partial class DockerWorkspaceRuntime : IWorkspaceRuntime, IDisposa
 
     [GeneratedRegex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
     private static partial Regex WorkspaceIdPattern();
+
+    [GeneratedRegex("^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")]
+    private static partial Regex VolumeSourcePattern();
 
     [GeneratedRegex(@"^Exited \((-?\d+)\)")]
     private static partial Regex ExitedStatus();

@@ -14,6 +14,9 @@ public interface IWorkspaceRuntime
     /// <summary>Makes the image available to <see cref="CreateAsync"/>: present locally, pulled, or built.</summary>
     Task<PreparedImage> PrepareImageAsync(ImageRequest request, IProgress<string> log, CancellationToken cancellationToken);
 
+    /// <summary>The image's user and labels, or null when it is not present locally (prepare it first).</summary>
+    Task<ImageInfo?> InspectImageAsync(string image, CancellationToken cancellationToken);
+
     /// <summary>Creates the instance and its volumes without starting it, or returns the one that exists.</summary>
     Task<RuntimeInstance> CreateAsync(InstanceSpec spec, CancellationToken cancellationToken);
 

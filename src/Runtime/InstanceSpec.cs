@@ -16,7 +16,9 @@ public sealed record InstanceSpec(
     InstanceResources Resources,
     string? User = null);
 
-/// <param name="Source">A host path for a bind mount, or a volume name for a volume.</param>
+/// <param name="Source">A host path for a bind mount. For a volume, a name that is the workspace's own: the runtime
+/// scopes it to the workspace (so that two workspaces asking for "cache" get two volumes), creates it labelled with
+/// the workspace, keeps it across stop and start, and removes it with the workspace. Letters, digits, '_', '.', '-'.</param>
 public sealed record InstanceMount(string Source, string Target, bool ReadOnly, InstanceMountKind Kind);
 
 public enum InstanceMountKind

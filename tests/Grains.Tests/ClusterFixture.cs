@@ -12,6 +12,9 @@ public sealed class ClusterFixture : IAsyncLifetime
 {
     public const int Quota = 10;
 
+    /// <summary>Small, so that a test can pass it with one file.</summary>
+    public const long MaxCheckoutBytes = 64 * 1024;
+
     public WorkspaceRuntimeDouble Runtime { get; } = new();
 
     public string LocalRepoRoot { get; } = Directory.CreateTempSubdirectory("cde-repos-").FullName;
@@ -32,6 +35,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             ["Workspaces:MaxAttempts"] = "3",
             ["Workspaces:IdeStartTimeout"] = "00:00:02",
             ["Workspaces:LocalRepoRoots:0"] = LocalRepoRoot,
+            ["Provisioning:MaxCheckoutBytes"] = MaxCheckoutBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
 

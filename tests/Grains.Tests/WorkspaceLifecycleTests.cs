@@ -190,6 +190,27 @@ public sealed class WorkspaceLifecycleTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task An_ide_that_stops_answering_is_started_again_in_the_same_container()
+    {
+        var grain = NewGrain();
+        var id = grain.GetPrimaryKeyString();
+        await grain.CreateAsync(Specs.New());
+        await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
+        var creates = fixture.Runtime.Calls(nameof(IWorkspaceRuntime.CreateAsync));
+
+        fixture.Runtime.StopIde(id);
+        await Eventually.TrueAsync(
+            async () => (await grain.GetStatusAsync()).RecentEvents.Any(e => e.Phase == WorkspacePhase.Interrupted),
+            "the workspace to notice the silent IDE");
+        var running = await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
+
+        Assert.Contains(running.RecentEvents, e => e.Kind == WorkspaceEventKind.Phase && e.Message.Contains("The IDE stopped answering on port 8080"));
+        Assert.Equal(2, fixture.Runtime.Execs(id).Count(e => e.Detached));
+        Assert.Single(fixture.Runtime.Execs(id), e => e.Command.Contains("clone"));
+        Assert.True(fixture.Runtime.Calls(nameof(IWorkspaceRuntime.CreateAsync)) - creates <= 1, "the container is adopted, not replaced");
+    }
+
+    [Fact]
     public async Task A_container_removed_behind_our_back_is_recreated_and_cloned_again()
     {
         var grain = NewGrain();
@@ -232,7 +253,9 @@ public sealed class WorkspaceLifecycleTests(ClusterFixture fixture)
         fixture.Runtime.Block(nameof(IWorkspaceRuntime.ExecAsync));
         try
         {
-            await grain.CreateAsync(Specs.New());
+            // A repository on this host: its devcontainer.json is read here, so the first exec blocked is the
+            // workspace's own (a remote one's would be the prepare container's, in Building).
+            await grain.CreateAsync(Specs.New(repoUrl: "file://" + Path.Combine(fixture.LocalRepoRoot, "hello")));
             await Eventually.PhaseAsync(grain, WorkspacePhase.Initializing);
             Assert.True(fixture.Runtime.Exists(id));
 

@@ -27,6 +27,18 @@ public sealed class WorkspaceRuntimeDouble : IWorkspaceRuntime
     /// <summary>Images that do not exist anywhere: preparing one fails permanently.</summary>
     public ConcurrentBag<string> MissingImages { get; } = [];
 
+    /// <summary>What <see cref="InspectImageAsync"/> says of an image; images not in here have no user and no labels.</summary>
+    public ConcurrentDictionary<string, ImageInfo> Images { get; } = new();
+
+    /// <summary>The files of a repository by URL (relative path → content): a "git clone" of that URL puts them in
+    /// the clone's folder, and <see cref="ArchiveAsync"/> of that folder returns them as a tar.</summary>
+    public ConcurrentDictionary<string, IReadOnlyDictionary<string, string>> RepositoryFiles { get; } = new();
+
+    /// <summary>Every instance spec ever created, in order (instances removed since included).</summary>
+    public IReadOnlyList<InstanceSpec> Created => [.. _created];
+
+    private readonly ConcurrentQueue<InstanceSpec> _created = new();
+
     public int Calls(string operation) => _calls.GetValueOrDefault(operation);
 
     public bool Exists(string workspaceId) => _instances.ContainsKey(workspaceId);
@@ -60,6 +72,15 @@ public sealed class WorkspaceRuntimeDouble : IWorkspaceRuntime
         }
     }
 
+    /// <summary>The IDE process died inside a container that keeps running.</summary>
+    public void StopIde(string workspaceId)
+    {
+        if (_instances.TryGetValue(workspaceId, out var instance))
+        {
+            instance.IdeStarted = false;
+        }
+    }
+
     /// <summary>The container was removed behind the platform's back (volumes gone too).</summary>
     public void Remove(string workspaceId) => _instances.TryRemove(workspaceId, out _);
 
@@ -78,7 +99,11 @@ public sealed class WorkspaceRuntimeDouble : IWorkspaceRuntime
     public async Task<RuntimeInstance> CreateAsync(InstanceSpec spec, CancellationToken cancellationToken)
     {
         await EnterAsync(nameof(CreateAsync), cancellationToken);
-        var instance = _instances.GetOrAdd(spec.WorkspaceId, _ => new Instance(spec));
+        var instance = _instances.GetOrAdd(spec.WorkspaceId, _ =>
+        {
+            _created.Enqueue(spec);
+            return new Instance(spec);
+        });
         return instance.Snapshot(EndpointBase);
     }
 
@@ -142,6 +167,7 @@ public sealed class WorkspaceRuntimeDouble : IWorkspaceRuntime
         if (command.Count > 1 && command[0] == "git" && command.Contains("clone"))
         {
             instance.Files[command[^1] + "/.git"] = true;
+            instance.Clones[command[^1]] = command[^2];
             output.Report("Cloning into '" + command[^1] + "'...");
             return new ExecResult(0, "Cloning into '" + command[^1] + "'...");
         }
@@ -165,8 +191,39 @@ public sealed class WorkspaceRuntimeDouble : IWorkspaceRuntime
         return _instances.TryGetValue(workspaceId, out var instance) && instance.State == InstanceState.Running && instance.IdeStarted;
     }
 
-    public Task<Stream> ArchiveAsync(string workspaceId, string path, CancellationToken cancellationToken) =>
-        throw new NotSupportedException("The runtime double keeps no files.");
+    public async Task<ImageInfo?> InspectImageAsync(string image, CancellationToken cancellationToken)
+    {
+        await EnterAsync(nameof(InspectImageAsync), cancellationToken);
+        return MissingImages.Contains(image) ? null : Images.GetValueOrDefault(image) ?? new ImageInfo(image, null, new Dictionary<string, string>());
+    }
+
+    /// <summary>A tar of a clone's folder: the files of <see cref="RepositoryFiles"/> for the URL cloned there, else
+    /// nothing. Other paths are not kept by the double.</summary>
+    public async Task<Stream> ArchiveAsync(string workspaceId, string path, CancellationToken cancellationToken)
+    {
+        await EnterAsync(nameof(ArchiveAsync), cancellationToken);
+        var instance = Get(workspaceId);
+        if (!instance.Clones.TryGetValue(path, out var url))
+        {
+            throw new NotSupportedException("The runtime double keeps no files but those of a clone.");
+        }
+
+        var tar = new MemoryStream();
+        using (var writer = new System.Formats.Tar.TarWriter(tar, leaveOpen: true))
+        {
+            writer.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.Directory, "./"));
+            foreach (var (name, content) in RepositoryFiles.GetValueOrDefault(url) ?? new Dictionary<string, string>())
+            {
+                writer.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, "./" + name)
+                {
+                    DataStream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(content)),
+                });
+            }
+        }
+
+        tar.Position = 0;
+        return tar;
+    }
 
     public Task RestoreAsync(string workspaceId, string path, Stream tar, CancellationToken cancellationToken) =>
         throw new NotSupportedException("The runtime double keeps no files.");
@@ -201,6 +258,9 @@ public sealed class WorkspaceRuntimeDouble : IWorkspaceRuntime
         public volatile bool IdeStarted;
 
         public ConcurrentDictionary<string, bool> Files { get; } = new();
+
+        /// <summary>Clone folder → the URL cloned there.</summary>
+        public ConcurrentDictionary<string, string> Clones { get; } = new();
 
         public ConcurrentQueue<ExecRequest> Execs { get; } = new();
 

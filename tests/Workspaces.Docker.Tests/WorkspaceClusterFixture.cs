@@ -19,7 +19,7 @@ public sealed class WorkspaceClusterCollection : ICollectionFixture<WorkspaceClu
 /// <summary>One silo in this process with the real Docker runtime, memory storage and reminders, and a folder of
 /// local Git repositories allowed as file:// URLs. Fails (never skips) when no engine answers or the images are
 /// missing. On dispose it fails when a container, volume or image this run made is left behind.</summary>
-public sealed class WorkspaceClusterFixture : IAsyncLifetime
+public class WorkspaceClusterFixture : IAsyncLifetime
 {
     private readonly List<string> _images = [];
     private int _counter;
@@ -67,6 +67,9 @@ public sealed class WorkspaceClusterFixture : IAsyncLifetime
 
     public IServiceProvider SiloServices => Cluster.Silos[0].ServiceProvider;
 
+    /// <summary>Settings a derived fixture adds to (or changes in) the silo's configuration.</summary>
+    protected virtual IEnumerable<KeyValuePair<string, string?>> ExtraSettings => [];
+
     public async Task InitializeAsync()
     {
         try
@@ -100,6 +103,11 @@ public sealed class WorkspaceClusterFixture : IAsyncLifetime
             ["Provisioning:OrphanPolicy"] = "Remove",
             ["Provisioning:ReconcileIdPrefix"] = Prefix,
         };
+        foreach (var (key, value) in ExtraSettings)
+        {
+            settings[key] = value;
+        }
+
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var builder = new InProcessTestClusterBuilder(1);
         builder.ConfigureSilo((_, silo) =>

@@ -8,12 +8,12 @@ internal static class DevContainerPlanner
     private static readonly LifecycleHook[] InContainerHooks =
         [LifecycleHook.OnCreateCommand, LifecycleHook.UpdateContentCommand, LifecycleHook.PostCreateCommand, LifecycleHook.PostStartCommand];
 
-    /// <param name="imageUser">The user the image is known to want when devcontainer.json names none, or null for the
-    /// container's own user.</param>
-    public static WorkspacePlan Plan(DevContainerConfig config, string? imageUser)
+    /// <param name="image">The users the image asks for (its devcontainer.metadata label, its USER), used when
+    /// devcontainer.json names none.</param>
+    public static WorkspacePlan Plan(DevContainerConfig config, ImageUsers image)
     {
         // The spec: remoteUser defaults to containerUser, which defaults to the image's user.
-        var remoteUser = config.RemoteUser ?? config.ContainerUser ?? config.RunOptions.User ?? imageUser;
+        var remoteUser = config.RemoteUser ?? config.ContainerUser ?? config.RunOptions.User ?? image.RemoteUser;
         var containerEnv = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (name, value) in config.RunOptions.Environment.Concat(config.ContainerEnv))
         {
@@ -42,12 +42,45 @@ internal static class DevContainerPlanner
             ConfigPath = config.Location.RelativePath,
             ContainerEnv = containerEnv,
             RemoteEnv = remoteEnv,
-            ContainerUser = config.ContainerUser ?? config.RunOptions.User,
+            ContainerUser = config.ContainerUser ?? config.RunOptions.User ?? image.ContainerUser,
             RemoteUser = remoteUser,
             WorkspaceFolder = config.WorkspaceFolder,
             Hooks = hooks,
             ForwardPorts = [.. config.ForwardPorts.Where(p => p.Host is null).Select(p => p.Port).Distinct()],
+            Volumes = Volumes(config),
         };
+    }
+
+    /// <summary>The volume mounts (bind mounts are refused at load; tmpfs ones are not applied, see the resolver's
+    /// notes), each under a name the runtime accepts. The names only need to be distinct within the workspace.</summary>
+    private static List<PlannedVolume> Volumes(DevContainerConfig config)
+    {
+        var volumes = new List<PlannedVolume>();
+        foreach (var (mount, index) in config.Mounts.Select((m, i) => (m, i)))
+        {
+            if (mount.Type != DevContainerMountType.Volume || volumes.Any(v => v.Target == mount.Target))
+            {
+                continue;
+            }
+
+            var name = mount.Source is null ? $"anon-{index}" : VolumeName(mount.Source);
+            volumes.Add(new PlannedVolume { Name = name, Target = mount.Target, ReadOnly = mount.ReadOnly });
+        }
+
+        return volumes;
+    }
+
+    private static string VolumeName(string source)
+    {
+        var cleaned = new string([.. source.Select(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-' ? c : '-')]).Trim('-', '.', '_');
+        if (cleaned.Length is > 0 and <= 40 && cleaned == source)
+        {
+            return cleaned;
+        }
+
+        // Changed or long (e.g. "${devcontainerId}-cache", 60 characters): keep it readable, keep it distinct.
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(source)))[..8];
+        return cleaned.Length == 0 ? hash : $"{cleaned[..Math.Min(cleaned.Length, 31)].TrimEnd('-', '.', '_')}-{hash}";
     }
 
     private static string HookName(LifecycleHook hook)

@@ -23,6 +23,27 @@ public sealed class ProvisioningOptions
     /// platforms (or test runs) share one engine, so that none removes the others' containers.</summary>
     public string ReconcileIdPrefix { get; set; } = string.Empty;
 
+    /// <summary>Read devcontainer.json of file:// repositories the way remote ones are read (a clone in a short-lived
+    /// prepare container, brought out with the runtime's archive call) instead of with git on this host. Key
+    /// <c>Provisioning:ReadLocalRepositoriesInContainer</c>. It exercises the remote path end to end on machines whose
+    /// containers have no network; for remote repositories (https, ssh, git@) that path is always taken.</summary>
+    public bool ReadLocalRepositoriesInContainer { get; set; }
+
+    /// <summary>The image of the prepare container that clones a repository to read its devcontainer.json; it needs
+    /// <c>sh</c> and <c>git</c>. Empty: <c>Workspaces:FallbackImage</c>. Key <c>Provisioning:PrepareImage</c>
+    /// (e.g. <c>clouddevenv/base:&lt;version&gt;</c>, the smallest image with git).</summary>
+    public string PrepareImage { get; set; } = string.Empty;
+
+    /// <summary>The largest checkout (its tar: files, <c>.git</c> included) brought out of the prepare container;
+    /// a bigger repository fails the launch with a message naming this key, <c>Provisioning:MaxCheckoutBytes</c>.</summary>
+    [Range(1024, long.MaxValue)]
+    public long MaxCheckoutBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>How long reading a repository in the prepare container may take, clone and copy together.
+    /// Key <c>Provisioning:PrepareTimeout</c>.</summary>
+    [Range(typeof(TimeSpan), "00:00:05", "01:00:00")]
+    public TimeSpan PrepareTimeout { get; set; } = TimeSpan.FromMinutes(3);
+
     /// <summary>How many lines of a failed hook's output the failure reason keeps.</summary>
     [Range(1, 200)]
     public int FailureTailLines { get; set; } = 20;

@@ -18,7 +18,8 @@ internal sealed class RepositorySnapshot : IDisposable
 
     private readonly string? _scratch;
 
-    private RepositorySnapshot(string folder, string? scratch)
+    /// <param name="scratch">A folder this snapshot owns and deletes on dispose, or null.</param>
+    internal RepositorySnapshot(string folder, string? scratch)
     {
         Folder = folder;
         _scratch = scratch;
@@ -102,7 +103,7 @@ internal sealed class RepositorySnapshot : IDisposable
         return (process.ExitCode, await stderr + await stdout);
     }
 
-    private static void TryDelete(string folder)
+    internal static void TryDelete(string folder)
     {
         try
         {

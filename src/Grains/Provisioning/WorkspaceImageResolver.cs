@@ -12,13 +12,11 @@ namespace CloudDevEnv.Grains.Provisioning;
 /// over. devcontainer.json is read whatever the image source, since its env, user, folder and hooks still apply.</summary>
 /// <remarks>
 /// Where devcontainer.json is read: for file:// repositories from a shallow snapshot on this host at the ref
-/// (<see cref="RepositorySnapshot"/>). For remote repositories it is not read yet. The intended design is a shallow,
-/// sparse clone of just <c>.devcontainer/</c> (plus the build context when a Dockerfile needs it) inside a
-/// short-lived container from the base image, so that the control plane never fetches from arbitrary hosts on its own
-/// network and never runs git on untrusted input in its own process; it needs a runtime operation for a throw-away
-/// container, and containers here have no network to test it with. Cloning in the workspace first and rebuilding was
-/// the alternative: it pays for a container created twice on every launch that names an image. Until then the status
-/// says so in its notes and the launch uses the fallback image.
+/// (<see cref="RepositorySnapshot"/>); for remote ones (and for file:// ones when
+/// <see cref="ProvisioningOptions.ReadLocalRepositoriesInContainer"/> is set) from a checkout made in a short-lived
+/// prepare container and brought out through the runtime (<see cref="ContainerCheckout"/>), so that the control plane
+/// never fetches from arbitrary hosts on its own network nor runs git on untrusted input itself.
+/// When devcontainer.json names no user, the image's own is asked (<see cref="ImageUsers"/>).
 /// </remarks>
 public sealed partial class WorkspaceImageResolver(
     IWorkspaceRuntime runtime,
@@ -37,9 +35,12 @@ public sealed partial class WorkspaceImageResolver(
         try
         {
             DevContainerConfig? config = null;
-            if (repository.LocalPath is null)
+            if (repository.LocalPath is null || provisioningOptions.Value.ReadLocalRepositoriesInContainer)
             {
-                notes.Add("devcontainer.json of a remote repository is not read (only file:// repositories' are, so far)");
+                // A clone refused here fails the workspace with git's message, as the clone in the workspace would.
+                var prepareImage = string.IsNullOrWhiteSpace(provisioningOptions.Value.PrepareImage) ? Options.FallbackImage : provisioningOptions.Value.PrepareImage;
+                snapshot = await new ContainerCheckout(runtime, provisioningOptions.Value, prepareImage, logger)
+                    .TakeAsync(workspaceId, spec, repository, log, cancellationToken);
             }
             else
             {
@@ -50,28 +51,30 @@ public sealed partial class WorkspaceImageResolver(
                     // Not fatal here: the clone in the container fails with git's own message, which the user expects.
                     notes.Add($"devcontainer.json could not be read: git could not check out {spec.Ref ?? "the default branch"}: {error}");
                 }
+            }
+
+            if (snapshot is not null)
+            {
+                config = Load(workspaceId, snapshot.Folder, repository.Name);
+                if (config is null)
+                {
+                    notes.Add("the repository has no devcontainer.json");
+                }
                 else
                 {
-                    config = Load(workspaceId, snapshot.Folder, repository.Name);
-                    if (config is null)
-                    {
-                        notes.Add("the repository has no devcontainer.json");
-                    }
-                    else
-                    {
-                        log.Report($"Read {config.Location.RelativePath}.");
-                    }
+                    log.Report($"Read {config.Location.RelativePath}.");
+                    NoteWhatIsNotApplied(config, notes);
                 }
             }
 
             var (image, source, build) = await ChooseAsync(spec, config, notes);
             log.Report($"Using image {image} ({source}).");
             var prepared = await runtime.PrepareImageAsync(new ImageRequest(image, build), log, cancellationToken);
-            var resolution = new ImageResolution(prepared.Image, source, [.. notes]);
-            var imageUser = image == Options.FallbackImage ? provisioningOptions.Value.FallbackImageUser : null;
+            var users = await ImageUsersAsync(image, prepared.Image, config, notes, cancellationToken);
             var plan = config is null
-                ? WorkspacePlan.Default(WorkspaceProvisioner.WorkspaceFolder(repository), imageUser)
-                : DevContainerPlanner.Plan(config, imageUser);
+                ? WorkspacePlan.Default(WorkspaceProvisioner.WorkspaceFolder(repository), users.RemoteUser, users.ContainerUser)
+                : DevContainerPlanner.Plan(config, users);
+            var resolution = new ImageResolution(prepared.Image, source, [.. notes]);
             LogResolved(workspaceId, resolution.Image, source, plan.ConfigPath);
             return new ResolvedLaunch(resolution, plan);
         }
@@ -114,6 +117,51 @@ public sealed partial class WorkspaceImageResolver(
         }
 
         return (Options.FallbackImage, ImageSource.Fallback, null);
+    }
+
+    /// <summary>The users the image asks for, unless devcontainer.json names one (then it wins, and the image is not
+    /// asked). The fallback image's is configured (<see cref="ProvisioningOptions.FallbackImageUser"/>).</summary>
+    private async Task<ImageUsers> ImageUsersAsync(
+        string image, string prepared, DevContainerConfig? config, List<string> notes, CancellationToken cancellationToken)
+    {
+        if (config is not null && (config.RemoteUser ?? config.ContainerUser ?? config.RunOptions.User) is not null)
+        {
+            return ImageUsers.None;
+        }
+
+        if (image == Options.FallbackImage)
+        {
+            return new ImageUsers(null, provisioningOptions.Value.FallbackImageUser);
+        }
+
+        if (await runtime.InspectImageAsync(prepared, cancellationToken) is not { } info)
+        {
+            return ImageUsers.None;
+        }
+
+        var users = ImageUsers.From(info, out var problem);
+        if (problem is not null)
+        {
+            notes.Add(problem);
+        }
+
+        return users;
+    }
+
+    /// <summary>Says in the status what devcontainer.json asks for that this platform does not do.</summary>
+    private static void NoteWhatIsNotApplied(DevContainerConfig config, List<string> notes)
+    {
+        if (config.PostAttachCommand is not null)
+        {
+            // Codespaces runs it whenever a client attaches; the web IDE here attaches on every page load and the
+            // platform sees no attach event, so running it once per start would pretend to a semantics it lacks.
+            notes.Add("postAttachCommand is not run (there is no attach event to run it on); use postStartCommand for what must run on every start");
+        }
+
+        foreach (var mount in config.Mounts.Where(m => m.Type == DevContainerMountType.Tmpfs))
+        {
+            notes.Add($"the tmpfs mount at {mount.Target} is not applied (only volume mounts are)");
+        }
     }
 
     private static DevContainerConfig? Load(string workspaceId, string folder, string repositoryName)

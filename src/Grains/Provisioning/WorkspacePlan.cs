@@ -33,9 +33,25 @@ public sealed record WorkspacePlan
     /// <summary>Ports of the container from <c>forwardPorts</c>, published beside the IDE's.</summary>
     [Id(7)] public List<int> ForwardPorts { get; init; } = [];
 
-    /// <summary>No devcontainer.json: the repository goes to <c>/workspaces/&lt;name&gt;</c>, nothing else is set.</summary>
-    public static WorkspacePlan Default(string workspaceFolder, string? remoteUser) =>
-        new() { WorkspaceFolder = workspaceFolder, RemoteUser = remoteUser };
+    /// <summary>Volumes from devcontainer.json <c>mounts</c>: the workspace's own, removed with it.</summary>
+    [Id(8)] public List<PlannedVolume> Volumes { get; init; } = [];
+
+    /// <summary>No devcontainer.json: the repository goes to <c>/workspaces/&lt;name&gt;</c>; only the users the image
+    /// asks for are set.</summary>
+    public static WorkspacePlan Default(string workspaceFolder, string? remoteUser, string? containerUser = null) =>
+        new() { WorkspaceFolder = workspaceFolder, RemoteUser = remoteUser, ContainerUser = containerUser };
+}
+
+/// <summary>A named volume of the workspace, from a devcontainer.json volume mount.</summary>
+[GenerateSerializer, Alias("cde.PlannedVolume")]
+public sealed record PlannedVolume
+{
+    /// <summary>The name within the workspace (the runtime scopes it to the workspace).</summary>
+    [Id(0)] public string Name { get; init; } = string.Empty;
+
+    [Id(1)] public string Target { get; init; } = string.Empty;
+
+    [Id(2)] public bool ReadOnly { get; init; }
 }
 
 /// <summary>One lifecycle command to run.</summary>

@@ -35,6 +35,7 @@ public sealed partial class WorkspaceProvisioner(
         List<InstanceMount> mounts = repository.LocalPath is { } local
             ? [new InstanceMount(local, LocalRepositoryMount, ReadOnly: true, InstanceMountKind.Bind)]
             : [];
+        mounts.AddRange(plan.Volumes.Select(v => new InstanceMount(v.Name, v.Target, v.ReadOnly, InstanceMountKind.Volume)));
 
         // containerEnv first: the platform's own variables are not the repository's to override.
         var environment = new Dictionary<string, string>(plan.ContainerEnv, StringComparer.Ordinal)
@@ -128,24 +129,9 @@ public sealed partial class WorkspaceProvisioner(
                 cancellationToken);
         }
 
-        // A bind-mounted repository belongs to another uid: git refuses it as "dubious" without safe.directory.
-        var source = repository.LocalPath is null ? repository.Url : "file://" + LocalRepositoryMount;
-        List<string> clone = ["git", "-c", "safe.directory=*", "clone", "--depth", "1", "--no-tags"];
-        if (repository.LocalPath is not null)
-        {
-            // For a local source git runs upload-pack in the mounted repository with the -c options stripped
-            // (GIT_CONFIG_PARAMETERS is among the variables it clears), so that side needs its own safe.directory.
-            clone.Add("--upload-pack=git -c 'safe.directory=*' upload-pack");
-        }
-
-        if (spec.Ref is { } gitRef)
-        {
-            clone.AddRange(["--branch", gitRef]);
-        }
-
-        clone.AddRange(["--", source, folder]);
+        var clone = GitClone.Command(repository, spec.Ref, folder);
         log.Report($"Cloning {spec.RepoUrl}{(spec.Ref is null ? string.Empty : $" at {spec.Ref}")} into {folder}.");
-        var result = await runtime.ExecAsync(workspaceId, new ExecRequest(clone, User: plan.RemoteUser), log, cancellationToken);
+        var result = await runtime.ExecAsync(workspaceId, new ExecRequest(clone, GitClone.Environment, User: plan.RemoteUser), log, cancellationToken);
         if (result.ExitCode != 0)
         {
             // Empty a partial clone (keeping the folder itself) so that a later start clones afresh instead of finding a broken one.
@@ -155,7 +141,7 @@ public sealed partial class WorkspaceProvisioner(
                 NullProgress.Instance,
                 cancellationToken);
             LogCloneFailed(workspaceId, result.ExitCode);
-            throw new WorkspaceFailure($"git clone failed (exit {result.ExitCode}): {result.OutputTail.Trim()}", keepInstanceRunning: false);
+            throw GitClone.Failure(result);
         }
     }
 

@@ -27,6 +27,9 @@ public sealed partial class WorkspaceGrain(
     private const string ReminderName = "reconcile";
     private static readonly TimeSpan ActivityPersistInterval = TimeSpan.FromMinutes(1);
 
+    /// <summary>One failed probe can be a busy moment; three health checks in a row are an IDE that is gone.</summary>
+    private const int IdeSilentChecksBeforeRestart = 3;
+
     private readonly ObserverManager<IWorkspaceObserver> _observers = new(options.Value.ObserverExpiry, logger);
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly CancellationTokenSource _lifetime = new();
@@ -40,6 +43,7 @@ public sealed partial class WorkspaceGrain(
     private bool? _reminderRegistered;
     private DateTimeOffset? _persistedActivity;
     private RuntimeInstance? _instance;
+    private int _ideSilentChecks;
 
     private string Id => this.GetPrimaryKeyString();
 
@@ -481,6 +485,16 @@ public sealed partial class WorkspaceGrain(
                 ? "Its container disappeared."
                 : $"Its container stopped{(instance.ExitCode is { } code ? $" with exit code {code}" : string.Empty)}.";
             await TransitionAsync(WorkspacePhase.Interrupted, why);
+            return true;
+        }
+
+        // The container can outlive its IDE (code-server crashed or was killed inside): after a few silent checks
+        // in a row, start again, which restarts the IDE in the same container without touching the files.
+        _ideSilentChecks = await runtime.ProbeHttpAsync(Id, Options.IdePort, cancellationToken) ? 0 : _ideSilentChecks + 1;
+        if (_ideSilentChecks >= IdeSilentChecksBeforeRestart)
+        {
+            _ideSilentChecks = 0;
+            await TransitionAsync(WorkspacePhase.Interrupted, $"The IDE stopped answering on port {Options.IdePort}.");
             return true;
         }
 

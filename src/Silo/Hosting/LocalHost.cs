@@ -20,7 +20,12 @@ public static class LocalHost
         // Defaults that depend on the build (the image version), below every configuration source.
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
         {
-            InitialData = new Dictionary<string, string?> { ["Workspaces:FallbackImage"] = WorkspaceImages.WorkspaceImage },
+            InitialData = new Dictionary<string, string?>
+            {
+                ["Workspaces:FallbackImage"] = WorkspaceImages.WorkspaceImage,
+                // The short-lived container that reads a remote repository's devcontainer.json needs git, not the IDE.
+                ["Provisioning:PrepareImage"] = WorkspaceImages.BaseImage,
+            },
         });
         builder.Configuration.AddInMemoryCollection(EnvironmentShortcuts.Read(Environment.GetEnvironmentVariable));
         builder.Configuration.AddCommandLine(args);

@@ -1,0 +1,8 @@
+namespace CloudDevEnv.Runtime;
+
+/// <summary>What an image says about itself: enough to pick the user the workspace tools run as when
+/// devcontainer.json names none.</summary>
+/// <param name="Image">The reference it was inspected by.</param>
+/// <param name="User">The image's configured user (Dockerfile <c>USER</c>); null when it has none (root).</param>
+/// <param name="Labels">Its labels, e.g. <c>devcontainer.metadata</c>.</param>
+public sealed record ImageInfo(string Image, string? User, IReadOnlyDictionary<string, string> Labels);
