@@ -1,0 +1,307 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using Microsoft.Extensions.Logging;
+
+namespace CloudDevEnv.Runtime.Docker;
+
+// Lifecycle: create, start, stop, delete, inspect and list workspace containers.
+public sealed partial class DockerWorkspaceRuntime
+{
+    public async Task<RuntimeInstance> CreateAsync(InstanceSpec spec, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ValidateSpec(spec);
+        var id = spec.WorkspaceId;
+
+        if (await FindAsync(id, cancellationToken) is { } existing)
+        {
+            _logger.LogInformation("Workspace {WorkspaceId}: adopting container {Container}", id, existing.Name.TrimStart('/'));
+            return ToInstance(existing);
+        }
+
+        var image = await TryInspectImageAsync(spec.Image, cancellationToken)
+            ?? throw new WorkspaceRuntimeException(
+                $"Creating the container of workspace {id} failed: image {spec.Image} is not present; prepare it first.", isPermanent: true);
+
+        var user = string.IsNullOrWhiteSpace(spec.User) ? image.Config?.User : spec.User;
+        var labels = Labels(id, spec.Owner);
+
+        await EnsureVolumeAsync(VolumeName(id, WorkspacesRole), labels, WorkspacesRole, cancellationToken);
+        await EnsureVolumeAsync(VolumeName(id, HomeRole), labels, HomeRole, cancellationToken);
+
+        var mounts = new List<Mount>
+        {
+            new() { Type = "volume", Source = VolumeName(id, WorkspacesRole), Target = _options.WorkspacesPath },
+            new() { Type = "volume", Source = VolumeName(id, HomeRole), Target = _options.HomePath },
+        };
+        if (await IdeBundleMountAsync(cancellationToken) is { } ide)
+        {
+            mounts.Add(ide);
+        }
+
+        foreach (var m in spec.Mounts)
+        {
+            // A mount the spec asks for wins over ours at the same place.
+            mounts.RemoveAll(x => x.Target?.TrimEnd('/') == m.Target.TrimEnd('/'));
+            if (m.Kind == InstanceMountKind.Bind)
+            {
+                mounts.Add(new Mount { Type = "bind", Source = m.Source, Target = m.Target, ReadOnly = m.ReadOnly });
+                continue;
+            }
+
+            // The workspace's own volume (e.g. from devcontainer.json "mounts"): labelled like the others, so that
+            // DeleteAsync finds and removes it with the workspace, and named per workspace, so that none is shared.
+            var volume = VolumeName(id, "mount-" + m.Source);
+            await EnsureVolumeAsync(volume, labels, MountRole, cancellationToken);
+            mounts.Add(new Mount { Type = "volume", Source = volume, Target = m.Target, ReadOnly = m.ReadOnly });
+        }
+
+        var portKeys = spec.Ports.Distinct().Select(p => $"{p}/tcp").ToList();
+        var parameters = new CreateContainerParameters
+        {
+            Name = ContainerName(id),
+            Image = spec.Image,
+            Hostname = id,
+            User = string.IsNullOrWhiteSpace(spec.User) ? null! : spec.User,
+            Env = spec.Environment.Select(kv => $"{kv.Key}={kv.Value}").ToList(),
+            Labels = labels,
+            ExposedPorts = portKeys.ToDictionary(k => k, _ => new EmptyStruct()),
+            StopTimeout = _options.DefaultStopGrace,
+            HostConfig = new HostConfig
+            {
+                Init = true,
+                Privileged = false,
+                SecurityOpt = ["no-new-privileges"],
+                CapDrop = ["ALL"],
+                CapAdd = [.. _capabilities],
+                PortBindings = portKeys.ToDictionary(
+                    k => k,
+                    _ => (IList<PortBinding>)[new PortBinding { HostIP = _options.PublishAddress, HostPort = "" }]),
+                Mounts = mounts,
+                NanoCPUs = spec.Resources.Cpus > 0 ? (long)Math.Round(spec.Resources.Cpus * 1_000_000_000d) : 0,
+                Memory = Math.Max(0, spec.Resources.MemoryBytes),
+                PidsLimit = _options.PidsLimit > 0 ? _options.PidsLimit : null,
+                RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.No },
+                NetworkMode = string.IsNullOrWhiteSpace(_options.Network) ? null! : _options.Network,
+            },
+        };
+        if (spec.Command is { Count: > 0 } command)
+        {
+            parameters.Cmd = [.. command];
+        }
+        else
+        {
+            parameters.Entrypoint = [.. _keepAlive];
+            parameters.Cmd = [];
+        }
+
+        string containerId;
+        try
+        {
+            containerId = await EngineAsync($"Creating the container of workspace {id}", async token =>
+            {
+                var created = await _client.Containers.CreateContainerAsync(parameters, token);
+                foreach (var warning in created.Warnings ?? [])
+                {
+                    _logger.LogInformation("Workspace {WorkspaceId}: the engine notes: {Warning}", id, warning);
+                }
+
+                return created.ID;
+            }, cancellationToken);
+        }
+        catch (WorkspaceRuntimeException e) when (e.InnerException is DockerApiException { StatusCode: HttpStatusCode.Conflict })
+        {
+            // Created concurrently by another call: adopt it (its name is taken a moment before it can be inspected).
+            for (var attempt = 0; attempt < 40; attempt++)
+            {
+                if (await FindAsync(id, cancellationToken) is { } concurrent)
+                {
+                    return ToInstance(concurrent);
+                }
+
+                await Task.Delay(50, cancellationToken);
+            }
+
+            throw new WorkspaceRuntimeException(e.Message, isPermanent: false, e);
+        }
+
+        if (!IsRoot(user))
+        {
+            await HandWorkspacesToUserAsync(id, containerId, user!, cancellationToken);
+        }
+
+        _logger.LogInformation("Workspace {WorkspaceId}: created container {Container} from {Image}", id, ContainerName(id), spec.Image);
+        var inspected = await InspectByIdAsync(containerId, cancellationToken)
+            ?? throw new WorkspaceRuntimeException($"The container of workspace {id} vanished right after it was created.", isPermanent: false);
+        return ToInstance(inspected);
+    }
+
+    public async Task StartAsync(string workspaceId, CancellationToken cancellationToken)
+    {
+        var container = await RequireAsync(workspaceId, cancellationToken);
+        if (container.State?.Running == true && container.State.Paused != true)
+        {
+            return;
+        }
+
+        await EngineAsync($"Starting the container of workspace {workspaceId}", async token =>
+        {
+            if (container.State?.Paused == true)
+            {
+                await _client.Containers.UnpauseContainerAsync(container.ID, token);
+                return true;
+            }
+
+            return await _client.Containers.StartContainerAsync(container.ID, new ContainerStartParameters(), token);
+        }, cancellationToken);
+
+    }
+
+    public async Task StopAsync(string workspaceId, TimeSpan grace, CancellationToken cancellationToken)
+    {
+        ValidateId(workspaceId);
+        var container = await FindAsync(workspaceId, cancellationToken);
+        if (container?.State is not { } state || (!state.Running && !state.Restarting))
+        {
+            return;
+        }
+
+        var effective = grace < TimeSpan.Zero ? _options.DefaultStopGrace : grace;
+        var seconds = (uint)Math.Ceiling(effective.TotalSeconds);
+        await EngineAsync($"Stopping the container of workspace {workspaceId}", async token =>
+        {
+            try
+            {
+                return await _client.Containers.StopContainerAsync(container.ID, new ContainerStopParameters { WaitBeforeKillSeconds = seconds }, token);
+            }
+            catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
+            {
+                return false;
+            }
+        }, cancellationToken, effective + _options.RequestTimeout);
+        _logger.LogInformation("Workspace {WorkspaceId}: stopped container {Container}", workspaceId, container.Name.TrimStart('/'));
+    }
+
+    public async Task DeleteAsync(string workspaceId, CancellationToken cancellationToken)
+    {
+        ValidateId(workspaceId);
+        var action = $"Deleting workspace {workspaceId}";
+        var containers = await ListLabelledAsync(workspaceId, action, cancellationToken);
+        var ids = containers.Select(c => c.ID).ToList();
+        if (await FindByNameAsync(workspaceId, cancellationToken) is { } named && !ids.Contains(named.ID))
+        {
+            ids.Add(named.ID);
+        }
+
+        foreach (var containerId in ids)
+        {
+            await RemoveIfPresentAsync(action, token =>
+                _client.Containers.RemoveContainerAsync(containerId, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, token), cancellationToken);
+        }
+
+        var volumes = await EngineAsync(action, token => _client.Volumes.ListAsync(new VolumesListParameters { Filters = LabelFilter(workspaceId) }, token), cancellationToken);
+        foreach (var volume in volumes.Volumes ?? [])
+        {
+            await RemoveIfPresentAsync($"{action}: removing volume {volume.Name}", token =>
+                _client.Volumes.RemoveAsync(volume.Name, force: false, token), cancellationToken);
+        }
+
+        if (ids.Count > 0 || volumes.Volumes is { Count: > 0 })
+        {
+            _logger.LogInformation("Workspace {WorkspaceId}: removed {Containers} container(s) and {Volumes} volume(s)",
+                workspaceId, ids.Count, volumes.Volumes?.Count ?? 0);
+        }
+    }
+
+    private Task RemoveIfPresentAsync(string action, Func<CancellationToken, Task> remove, CancellationToken ct) =>
+        EngineAsync(action, async token =>
+        {
+            try
+            {
+                await remove(token);
+            }
+            catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
+            {
+                // already gone
+            }
+
+            return true;
+        }, ct);
+
+    public async Task<RuntimeInstance?> InspectAsync(string workspaceId, CancellationToken cancellationToken)
+    {
+        ValidateId(workspaceId);
+        var container = await FindAsync(workspaceId, cancellationToken);
+        return container is null ? null : ToInstance(container);
+    }
+
+    public async Task<IReadOnlyList<RuntimeInstance>> ListAsync(CancellationToken cancellationToken)
+    {
+        var containers = await EngineAsync("Listing workspace containers", token => _client.Containers.ListContainersAsync(new ContainersListParameters
+        {
+            All = true,
+            Filters = new Dictionary<string, IDictionary<string, bool>>
+            {
+                ["label"] = string.IsNullOrEmpty(_options.Installation)
+                    ? new Dictionary<string, bool> { [$"{RuntimeLabels.Managed}=true"] = true }
+                    : new Dictionary<string, bool>
+                    {
+                        [$"{RuntimeLabels.Managed}=true"] = true,
+                        [$"{RuntimeLabels.Installation}={_options.Installation}"] = true,
+                    },
+            },
+        }, token), cancellationToken);
+        return containers
+            .Where(c => c.Labels?.ContainsKey(RuntimeLabels.WorkspaceId) == true)
+            .Select(ToInstance)
+            .ToList();
+    }
+
+    private void ValidateSpec(InstanceSpec spec)
+    {
+        ValidateId(spec.WorkspaceId);
+        if (string.IsNullOrWhiteSpace(spec.Image))
+        {
+            throw new WorkspaceRuntimeException($"Workspace {spec.WorkspaceId}: no image.", isPermanent: true);
+        }
+
+        if (spec.Ports.FirstOrDefault(p => p is < 1 or > 65535) is var bad && bad != 0)
+        {
+            throw new WorkspaceRuntimeException($"Workspace {spec.WorkspaceId}: port {bad} is not a TCP port.", isPermanent: true);
+        }
+
+        if (spec.Resources.Cpus < 0 || double.IsNaN(spec.Resources.Cpus) || spec.Resources.MemoryBytes < 0)
+        {
+            throw new WorkspaceRuntimeException($"Workspace {spec.WorkspaceId}: negative resource limits.", isPermanent: true);
+        }
+
+        if (spec.Resources.MemoryBytes is > 0 and < 6 * 1024 * 1024)
+        {
+            throw new WorkspaceRuntimeException($"Workspace {spec.WorkspaceId}: a memory limit below 6 MiB cannot run a container.", isPermanent: true);
+        }
+
+        foreach (var mount in spec.Mounts)
+        {
+            if (string.IsNullOrWhiteSpace(mount.Target) || !mount.Target.StartsWith('/'))
+            {
+                throw new WorkspaceRuntimeException($"Workspace {spec.WorkspaceId}: mount target '{mount.Target}' is not an absolute path.", isPermanent: true);
+            }
+
+            if (mount.Kind == InstanceMountKind.Bind && (string.IsNullOrWhiteSpace(mount.Source) || !mount.Source.StartsWith('/')))
+            {
+                throw new WorkspaceRuntimeException($"Workspace {spec.WorkspaceId}: bind mount source '{mount.Source}' is not an absolute host path.", isPermanent: true);
+            }
+
+            if (mount.Kind == InstanceMountKind.Volume && (mount.Source is not { Length: > 0 and <= 64 } || !VolumeSourcePattern().IsMatch(mount.Source)))
+            {
+                throw new WorkspaceRuntimeException(
+                    $"Workspace {spec.WorkspaceId}: volume name '{mount.Source}' is not 1 to 64 letters, digits, '_', '.' or '-'.", isPermanent: true);
+            }
+        }
+    }
+
+    [GeneratedRegex("^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")]
+    private static partial Regex VolumeSourcePattern();
+}
