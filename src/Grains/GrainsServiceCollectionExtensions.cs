@@ -1,4 +1,5 @@
 using CloudDevEnv.Grains.Provisioning;
+using CloudDevEnv.Grains.Snapshots;
 using CloudDevEnv.Grains.Workspaces;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -28,6 +29,8 @@ public static class GrainsServiceCollectionExtensions
             .ValidateOnStart();
         services.AddSingleton<WorkspaceImageResolver>();
         services.AddSingleton<WorkspaceProvisioner>();
+        // Snapshots are on when the host registers an ISnapshotStore (AddLocalFolderSnapshotStore, later an S3 store).
+        services.AddSingleton<WorkspaceSnapshots>();
         services.AddSingleton<OrphanReconciler>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<OrphanReconciler>());
         return services;

@@ -42,6 +42,41 @@ internal static class DurableFile
         DirectorySync.Flush(directory);
     }
 
+    /// <summary>Replaces <paramref name="path"/> with the whole of <paramref name="content"/>, streamed rather than held in
+    /// memory (a workspace snapshot can be larger than memory), with the same guarantees as <see cref="Write"/>.</summary>
+    /// <returns>The number of bytes written.</returns>
+    public static async Task<long> WriteAsync(string path, Stream content, CancellationToken cancellationToken)
+    {
+        var directory = Path.GetDirectoryName(path)!;
+        var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}{TemporarySuffix}");
+        long length;
+        try
+        {
+            await using (var stream = new FileStream(temporary, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                Share = FileShare.None,
+                Options = FileOptions.Asynchronous,
+            }))
+            {
+                await content.CopyToAsync(stream, cancellationToken);
+                length = stream.Length;
+                await Task.Run(() => stream.Flush(flushToDisk: true), cancellationToken);
+            }
+
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch
+        {
+            TryDelete(temporary);
+            throw;
+        }
+
+        await Task.Run(() => DirectorySync.Flush(directory), CancellationToken.None);
+        return length;
+    }
+
     /// <summary>Deletes <paramref name="path"/> if it exists; returns whether it did.</summary>
     public static Task<bool> DeleteAsync(string path) => Task.Run(() =>
     {

@@ -39,6 +39,20 @@ public sealed class WorkspaceRuntimeDouble : IWorkspaceRuntime
 
     private readonly ConcurrentQueue<InstanceSpec> _created = new();
 
+    /// <summary>Writes a file inside the instance, as a user's editor would: snapshots of a folder above it carry it.</summary>
+    public void WriteFile(string workspaceId, string path, string content)
+    {
+        var instance = Get(workspaceId);
+        instance.Files[path] = true;
+        instance.Contents[path] = System.Text.Encoding.UTF8.GetBytes(content);
+    }
+
+    /// <summary>A file written by <see cref="WriteFile"/> or restored from a tar, or null.</summary>
+    public string? ReadFile(string workspaceId, string path) =>
+        _instances.TryGetValue(workspaceId, out var instance) && instance.Contents.TryGetValue(path, out var bytes)
+            ? System.Text.Encoding.UTF8.GetString(bytes)
+            : null;
+
     public int Calls(string operation) => _calls.GetValueOrDefault(operation);
 
     public bool Exists(string workspaceId) => _instances.ContainsKey(workspaceId);
@@ -164,6 +178,18 @@ public sealed class WorkspaceRuntimeDouble : IWorkspaceRuntime
             return new ExecResult(instance.Files.ContainsKey(path) ? 0 : 1, string.Empty);
         }
 
+        if (command is ["touch", var touched])
+        {
+            instance.Files[touched] = true;
+            return new ExecResult(0, string.Empty);
+        }
+
+        if (command is ["ls", "-A", var folder])
+        {
+            var children = instance.Under(folder).Select(p => p[(folder.TrimEnd('/').Length + 1)..].Split('/')[0]).Distinct().Order(StringComparer.Ordinal);
+            return new ExecResult(0, string.Join('\n', children));
+        }
+
         if (command.Count > 1 && command[0] == "git" && command.Contains("clone"))
         {
             instance.Files[command[^1] + "/.git"] = true;
@@ -197,15 +223,16 @@ public sealed class WorkspaceRuntimeDouble : IWorkspaceRuntime
         return MissingImages.Contains(image) ? null : Images.GetValueOrDefault(image) ?? new ImageInfo(image, null, new Dictionary<string, string>());
     }
 
-    /// <summary>A tar of a clone's folder: the files of <see cref="RepositoryFiles"/> for the URL cloned there, else
-    /// nothing. Other paths are not kept by the double.</summary>
+    /// <summary>A tar of a clone's folder: the files of <see cref="RepositoryFiles"/> for the URL cloned there. Of any
+    /// other folder: the files the double knows below it (clone markers such as <c>.git</c>, files written with
+    /// <see cref="WriteFile"/> or restored), names relative to the folder as Docker's archive has them.</summary>
     public async Task<Stream> ArchiveAsync(string workspaceId, string path, CancellationToken cancellationToken)
     {
         await EnterAsync(nameof(ArchiveAsync), cancellationToken);
         var instance = Get(workspaceId);
         if (!instance.Clones.TryGetValue(path, out var url))
         {
-            throw new NotSupportedException("The runtime double keeps no files but those of a clone.");
+            return instance.Archive(path);
         }
 
         var tar = new MemoryStream();
@@ -225,8 +252,30 @@ public sealed class WorkspaceRuntimeDouble : IWorkspaceRuntime
         return tar;
     }
 
-    public Task RestoreAsync(string workspaceId, string path, Stream tar, CancellationToken cancellationToken) =>
-        throw new NotSupportedException("The runtime double keeps no files.");
+    /// <summary>Unpacks the regular files of <paramref name="tar"/> below <paramref name="path"/>.</summary>
+    public async Task RestoreAsync(string workspaceId, string path, Stream tar, CancellationToken cancellationToken)
+    {
+        await EnterAsync(nameof(RestoreAsync), cancellationToken);
+        var instance = Get(workspaceId);
+        using var reader = new System.Formats.Tar.TarReader(tar, leaveOpen: true);
+        while (await reader.GetNextEntryAsync(copyData: true, cancellationToken) is { } entry)
+        {
+            if (entry.EntryType is not (System.Formats.Tar.TarEntryType.RegularFile or System.Formats.Tar.TarEntryType.V7RegularFile))
+            {
+                continue;
+            }
+
+            var target = path.TrimEnd('/') + "/" + (entry.Name.StartsWith("./", StringComparison.Ordinal) ? entry.Name[2..] : entry.Name);
+            using var content = new MemoryStream();
+            if (entry.DataStream is { } data)
+            {
+                await data.CopyToAsync(content, cancellationToken);
+            }
+
+            instance.Files[target] = true;
+            instance.Contents[target] = content.ToArray();
+        }
+    }
 
     private async Task EnterAsync(string operation, CancellationToken cancellationToken)
     {
@@ -263,6 +312,34 @@ public sealed class WorkspaceRuntimeDouble : IWorkspaceRuntime
         public ConcurrentDictionary<string, string> Clones { get; } = new();
 
         public ConcurrentQueue<ExecRequest> Execs { get; } = new();
+
+        /// <summary>File path → content, for files written or restored; other known files are empty.</summary>
+        public ConcurrentDictionary<string, byte[]> Contents { get; } = new();
+
+        public IEnumerable<string> Under(string folder)
+        {
+            var prefix = folder.TrimEnd('/') + "/";
+            return Files.Keys.Where(p => p.StartsWith(prefix, StringComparison.Ordinal));
+        }
+
+        public MemoryStream Archive(string folder)
+        {
+            var tar = new MemoryStream();
+            using (var writer = new System.Formats.Tar.TarWriter(tar, leaveOpen: true))
+            {
+                writer.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.Directory, "./"));
+                foreach (var file in Under(folder).Order(StringComparer.Ordinal))
+                {
+                    writer.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, "." + file[folder.TrimEnd('/').Length..])
+                    {
+                        DataStream = new MemoryStream(Contents.GetValueOrDefault(file) ?? []),
+                    });
+                }
+            }
+
+            tar.Position = 0;
+            return tar;
+        }
 
         public RuntimeInstance Snapshot(Uri endpointBase) => new(
             Spec.WorkspaceId,

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using CloudDevEnv.Grains;
+using CloudDevEnv.LocalStorage.Snapshots;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 using Microsoft.Extensions.Configuration;
@@ -40,6 +41,9 @@ public class WorkspaceClusterFixture : IAsyncLifetime
     public string RunId { get; }
 
     public string RepoRoot { get; }
+
+    /// <summary>The local-folder snapshot store's folder for this run.</summary>
+    public string SnapshotRoot { get; } = Directory.CreateTempSubdirectory("cde-wdt-snapshots-").FullName;
 
     public DockerClient Engine { get; }
 
@@ -102,6 +106,7 @@ public class WorkspaceClusterFixture : IAsyncLifetime
             // Other suites and engineers share this engine: reconcile only this run's workspaces.
             ["Provisioning:OrphanPolicy"] = "Remove",
             ["Provisioning:ReconcileIdPrefix"] = Prefix,
+            ["Snapshots:Directory"] = SnapshotRoot,
         };
         foreach (var (key, value) in ExtraSettings)
         {
@@ -116,6 +121,7 @@ public class WorkspaceClusterFixture : IAsyncLifetime
             silo.UseInMemoryReminderService();
             silo.Services.AddWorkspaceGrains(configuration);
             silo.Services.AddDockerWorkspaceRuntime(configuration);
+            silo.Services.AddLocalFolderSnapshotStore(configuration);
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();
@@ -159,6 +165,7 @@ public class WorkspaceClusterFixture : IAsyncLifetime
             Runtime.Dispose();
             Engine.Dispose();
             Directory.Delete(RepoRoot, recursive: true);
+            Directory.Delete(SnapshotRoot, recursive: true);
         }
 
         Assert.True(leftovers.Count == 0, "The tests left behind: " + string.Join("; ", leftovers));

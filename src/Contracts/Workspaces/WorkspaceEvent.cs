@@ -10,6 +10,8 @@ public enum WorkspaceEventKind
     Log = 2,
     /// <summary>A step failed and will be retried, or the workspace failed.</summary>
     Error = 3,
+    /// <summary>A snapshot of the workspace's files was taken or restored; the message gives its size.</summary>
+    Snapshot = 4,
 }
 
 /// <summary>One thing that happened to a workspace. Sequence numbers grow by one per event.</summary>

@@ -1,4 +1,6 @@
+using System.Globalization;
 using CloudDevEnv.Grains.Provisioning;
+using CloudDevEnv.Grains.Snapshots;
 using Orleans.Placement;
 using Orleans.Utilities;
 
@@ -18,6 +20,7 @@ namespace CloudDevEnv.Grains.Workspaces;
 public sealed partial class WorkspaceGrain(
     [PersistentState("workspace", StorageNames.Workspaces)] IPersistentState<WorkspaceState> state,
     WorkspaceProvisioner provisioner,
+    WorkspaceSnapshots snapshots,
     IWorkspaceRuntime runtime,
     IOptions<WorkspaceOptions> options,
     IOptions<WorkspaceUrlOptions> urls,
@@ -398,6 +401,7 @@ public sealed partial class WorkspaceGrain(
                 }
 
                 await runtime.DeleteAsync(Id, cancellationToken);
+                await DeleteSnapshotsAsync(cancellationToken);
                 await Owner.RemoveAsync(Id);
                 _instance = null;
                 S.Instance = null;
@@ -432,6 +436,16 @@ public sealed partial class WorkspaceGrain(
                 return true;
 
             case (DesiredState.Running, WorkspacePhase.Initializing):
+                // A fresh instance (removed behind our back, or on another machine) gets its files back from the
+                // latest snapshot instead of a clone; InitializeAsync then finds the clone there and runs postStart only.
+                if (await snapshots.RestoreIfEmptyAsync(Id, cancellationToken) is { } restored)
+                {
+                    Record(WorkspaceEventKind.Snapshot, string.Create(
+                        CultureInfo.InvariantCulture,
+                        $"Restored {WorkspaceSnapshots.Folder} from the snapshot taken at {restored.TakenAt:u} ({restored.SizeBytes} bytes) instead of cloning."));
+                    await PersistAsync();
+                }
+
                 await provisioner.InitializeAsync(Id, spec, S.Image, S.Plan, Log(), cancellationToken);
                 _instance = await runtime.InspectAsync(Id, cancellationToken);
                 var now = time.GetUtcNow();
@@ -464,9 +478,17 @@ public sealed partial class WorkspaceGrain(
 
     private async Task StopInstanceAsync(CancellationToken cancellationToken)
     {
+        // Only a workspace that was Running has files worth keeping: earlier phases may hold half a clone.
+        var snapshot = S.Phase == WorkspacePhase.Running;
         if (S.Phase != WorkspacePhase.Stopping)
         {
             await TransitionAsync(WorkspacePhase.Stopping);
+        }
+
+        // Gitpod's backup on stop: taken while the container still runs, so the files are as the user left them.
+        if (snapshot)
+        {
+            await TrySnapshotAsync("on stop", cancellationToken);
         }
 
         await runtime.StopAsync(Id, Options.StopGracePeriod, cancellationToken);
@@ -512,7 +534,68 @@ public sealed partial class WorkspaceGrain(
             return true;
         }
 
+        await SnapshotIfDueAsync(now, cancellationToken);
         return false;
+    }
+
+    /// <summary>The periodic snapshot rides on the health check rather than a timer of its own: it needs a running
+    /// container, which the check has just confirmed, and it keeps one timer per grain.</summary>
+    private async Task SnapshotIfDueAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var interval = Options.SnapshotInterval;
+        if (interval <= TimeSpan.Zero || !snapshots.IsEnabled)
+        {
+            return;
+        }
+
+        // Counted from the last attempt of this run, or from the start of the run.
+        var since = S.SnapshotAttemptedAt is { } attempted && attempted > S.RunningSince ? attempted : S.RunningSince ?? now;
+        if (now - since < interval)
+        {
+            return;
+        }
+
+        S.SnapshotAttemptedAt = now;
+        await TrySnapshotAsync("periodic", cancellationToken);
+    }
+
+    /// <summary>Takes a snapshot; a failure is logged and recorded, never thrown: losing a snapshot must not keep a
+    /// workspace from stopping, nor fail a running one.</summary>
+    private async Task TrySnapshotAsync(string why, CancellationToken cancellationToken)
+    {
+        if (!snapshots.IsEnabled)
+        {
+            return;
+        }
+
+        try
+        {
+            var taken = await snapshots.TakeAsync(Id, cancellationToken);
+            Record(WorkspaceEventKind.Snapshot, string.Create(
+                CultureInfo.InvariantCulture, $"Snapshot of {WorkspaceSnapshots.Folder} taken ({why}): {taken.SizeBytes} bytes."));
+        }
+        catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogSnapshotFailed(exception, Id, why);
+            var message = exception is WorkspaceRuntimeException ? exception.Message : $"{exception.GetType().Name}: {exception.Message}";
+            Record(WorkspaceEventKind.Error, $"Snapshot of {WorkspaceSnapshots.Folder} ({why}) failed: {message}");
+        }
+
+        await PersistAsync();
+    }
+
+    /// <summary>Like a failed snapshot, snapshots that cannot be removed must not keep a workspace from being deleted.</summary>
+    private async Task DeleteSnapshotsAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await snapshots.DeleteAllAsync(Id, cancellationToken);
+        }
+        catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogSnapshotDeleteFailed(exception, Id);
+            Record(WorkspaceEventKind.Error, $"Removing the snapshots failed: {exception.Message}");
+        }
     }
 
     private async Task RequestStopAsync(string why)
@@ -694,6 +777,12 @@ public sealed partial class WorkspaceGrain(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Workspace {WorkspaceId}: the reconcile loop failed; looking again later")]
     private partial void LogLoopFailed(Exception exception, string workspaceId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Workspace {WorkspaceId}: snapshot ({Why}) failed")]
+    private partial void LogSnapshotFailed(Exception exception, string workspaceId, string why);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Workspace {WorkspaceId}: removing its snapshots failed")]
+    private partial void LogSnapshotDeleteFailed(Exception exception, string workspaceId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Workspace {WorkspaceId}: stopping the instance of a failed workspace failed")]
     private partial void LogCleanupFailed(Exception exception, string workspaceId);

@@ -40,4 +40,8 @@ public sealed class WorkspaceState
     /// <summary>What devcontainer.json asks of Creating and Initializing, resolved in Building; null until then
     /// (and in state written before it existed, where the defaults apply).</summary>
     [Id(15)] public Provisioning.WorkspacePlan? Plan { get; set; }
+
+    /// <summary>When a periodic snapshot was last attempted, taken or not: a failing store is tried again an interval
+    /// later, not at every health check. Null until the first since reaching Running.</summary>
+    [Id(16)] public DateTimeOffset? SnapshotAttemptedAt { get; set; }
 }

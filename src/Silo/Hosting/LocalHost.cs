@@ -61,6 +61,7 @@ public static class LocalHost
         });
 
         builder.Services.AddWorkspaceGrains(builder.Configuration);
+        builder.Services.AddLocalFolderSnapshotStore(builder.Configuration, Path.Combine(dataDir, "snapshots"));
         builder.Services.AddDockerWorkspaceRuntime(builder.Configuration);
         builder.Services.AddWorkspaceApi();
         builder.Services.AddWorkspaceProxy(builder.Configuration);

@@ -1,0 +1,90 @@
+using CloudDevEnv.Grains.Provisioning;
+
+namespace CloudDevEnv.Grains.Snapshots;
+
+/// <summary>Moves the workspaces folder between a workspace's instance and the snapshot store: archive into the store,
+/// and back into a fresh instance. Holds no state; the grain decides when and records what happened.</summary>
+/// <remarks>Only <c>/workspaces</c> is kept, as Gitpod keeps only <c>/workspace</c>: the repository, uncommitted work
+/// and whatever the hooks wrote there. The rest of the container is rebuilt from the image. Without a registered
+/// <see cref="ISnapshotStore"/> (a host that chose none) snapshots are off.</remarks>
+public sealed partial class WorkspaceSnapshots(IWorkspaceRuntime runtime, ILogger<WorkspaceSnapshots> logger, ISnapshotStore? store = null)
+{
+    public const string Folder = "/workspaces";
+
+    public bool IsEnabled => store is not null;
+
+    /// <summary>Archives the workspaces folder of the instance (running or stopped) as the workspace's newest snapshot.</summary>
+    public async Task<SnapshotInfo> TakeAsync(string workspaceId, CancellationToken cancellationToken)
+    {
+        var target = store ?? throw new InvalidOperationException("No snapshot store is configured.");
+        await using var tar = await runtime.ArchiveAsync(workspaceId, Folder, cancellationToken);
+        var snapshot = await target.SaveAsync(workspaceId, tar, cancellationToken);
+        LogTaken(workspaceId, snapshot.Key, snapshot.SizeBytes);
+        return snapshot;
+    }
+
+    /// <summary>Unpacks the newest snapshot into a running instance whose workspaces folder is empty (its volume is new:
+    /// the container and volumes were removed, or the workspace moved to another machine), and marks the creation hooks
+    /// as done there, since they ran when the snapshot's files were first made.</summary>
+    /// <returns>The snapshot restored, or null when there is none or the folder holds files already.</returns>
+    public async Task<SnapshotInfo?> RestoreIfEmptyAsync(string workspaceId, CancellationToken cancellationToken)
+    {
+        if (store is null || await store.FindLatestAsync(workspaceId, cancellationToken) is not { } snapshot)
+        {
+            return null;
+        }
+
+        var listing = await runtime.ExecAsync(workspaceId, new ExecRequest(["ls", "-A", Folder], User: "0"), NullProgress.Instance, cancellationToken);
+        if (listing.ExitCode == 0 && !string.IsNullOrWhiteSpace(listing.OutputTail))
+        {
+            return null;
+        }
+
+        try
+        {
+            await using (var tar = await store.OpenAsync(snapshot, cancellationToken))
+            {
+                await runtime.RestoreAsync(workspaceId, Folder, tar, cancellationToken);
+            }
+
+            await runtime.ExecAsync(workspaceId, new ExecRequest(["touch", LifecycleRunner.CreatedMarker], User: "0"), NullProgress.Instance, cancellationToken);
+        }
+        catch
+        {
+            // A half-unpacked folder is not empty and would never be restored again: empty it so the retried step does.
+            await EmptyAsync(workspaceId);
+            throw;
+        }
+
+        LogRestored(workspaceId, snapshot.Key, snapshot.SizeBytes);
+        return snapshot;
+    }
+
+    public Task DeleteAllAsync(string workspaceId, CancellationToken cancellationToken) =>
+        store?.DeleteAllAsync(workspaceId, cancellationToken) ?? Task.CompletedTask;
+
+    private async Task EmptyAsync(string workspaceId)
+    {
+        try
+        {
+            await runtime.ExecAsync(
+                workspaceId,
+                new ExecRequest(["/bin/sh", "-c", "find \"$1\" -mindepth 1 -delete 2>/dev/null; true", "cde-clean", Folder], User: "0"),
+                NullProgress.Instance,
+                CancellationToken.None);
+        }
+        catch (Exception e) when (e is WorkspaceRuntimeException or OperationCanceledException)
+        {
+            LogEmptyFailed(e, workspaceId);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Workspace {WorkspaceId}: snapshot {Key} taken ({SizeBytes} bytes)")]
+    private partial void LogTaken(string workspaceId, string key, long sizeBytes);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Workspace {WorkspaceId}: snapshot {Key} restored ({SizeBytes} bytes)")]
+    private partial void LogRestored(string workspaceId, string key, long sizeBytes);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Workspace {WorkspaceId}: emptying the workspaces folder after a failed restore failed")]
+    private partial void LogEmptyFailed(Exception exception, string workspaceId);
+}

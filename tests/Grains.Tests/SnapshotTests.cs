@@ -1,0 +1,183 @@
+using System.Formats.Tar;
+using CloudDevEnv.Grains.Snapshots;
+using CloudDevEnv.LocalStorage.Snapshots;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Hosting;
+using Orleans.TestingHost;
+
+namespace CloudDevEnv.Grains.Tests;
+
+/// <summary>Snapshots of <c>/workspaces</c> into a local-folder store: on stop, periodically while running (on a silo
+/// whose clock the test moves), restored into a fresh container instead of a clone, never blocking stop or delete.</summary>
+public sealed class SnapshotTests : IAsyncLifetime
+{
+    private const string NotesPath = "/workspaces/hello/notes.txt";
+    private readonly ShiftableTimeProvider _clock = new();
+    private readonly WorkspaceRuntimeDouble _runtime = new();
+    private readonly string _snapshots = Directory.CreateTempSubdirectory("cde-snapshots-").FullName;
+    private InProcessTestCluster _cluster = null!;
+
+    private ISnapshotStore Store => _cluster.Silos[0].ServiceProvider.GetRequiredService<ISnapshotStore>();
+
+    public async Task InitializeAsync()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Workspaces:HealthCheckInterval"] = "00:00:00.100",
+            ["Workspaces:RetryDelay"] = "00:00:00.050",
+            ["Workspaces:MaxRetryDelay"] = "00:00:00.200",
+            ["Workspaces:SnapshotInterval"] = "00:30:00",
+            ["Snapshots:Directory"] = _snapshots,
+        }).Build();
+
+        // One silo: nothing else in the cluster reads this silo's clock.
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.AddMemoryGrainStorage(StorageNames.Workspaces);
+            silo.UseInMemoryReminderService();
+            silo.Services.AddWorkspaceGrains(configuration);
+            silo.Services.AddLocalFolderSnapshotStore(configuration);
+            silo.Services.AddSingleton<TimeProvider>(_clock);
+            silo.Services.AddSingleton<IWorkspaceRuntime>(_runtime);
+        });
+        _cluster = builder.Build();
+        await _cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _cluster.DisposeAsync();
+        Directory.Delete(_snapshots, recursive: true);
+    }
+
+    private async Task<(IWorkspaceGrain Grain, string Id)> RunningWorkspaceAsync(string repoUrl = "https://github.com/octo/hello.git")
+    {
+        var grain = _cluster.Client.GetGrain<IWorkspaceGrain>(WorkspaceId.NewId());
+        await grain.CreateAsync(Specs.New(repoUrl: repoUrl) with { IdleTimeout = TimeSpan.FromHours(3) });
+        await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
+        return (grain, grain.GetPrimaryKeyString());
+    }
+
+    private static WorkspaceEvent[] SnapshotEvents(WorkspaceStatus status) =>
+        [.. status.RecentEvents.Where(e => e.Kind == WorkspaceEventKind.Snapshot)];
+
+    private async Task<Dictionary<string, string>> LatestSnapshotFilesAsync(string id)
+    {
+        var latest = await Store.FindLatestAsync(id, CancellationToken.None);
+        Assert.NotNull(latest);
+        var files = new Dictionary<string, string>();
+        await using var stream = await Store.OpenAsync(latest, CancellationToken.None);
+        using var reader = new TarReader(stream);
+        while (reader.GetNextEntry() is { } entry)
+        {
+            if (entry.EntryType == TarEntryType.RegularFile)
+            {
+                files[entry.Name] = entry.DataStream is { } data ? new StreamReader(data).ReadToEnd() : string.Empty;
+            }
+        }
+
+        return files;
+    }
+
+    [Fact]
+    public async Task Stop_takes_a_snapshot_of_the_workspaces_folder_before_the_container_stops()
+    {
+        var (grain, id) = await RunningWorkspaceAsync();
+        _runtime.WriteFile(id, NotesPath, "uncommitted draft");
+
+        await grain.StopAsync();
+        var stopped = await Eventually.PhaseAsync(grain, WorkspacePhase.Stopped);
+
+        var snapshot = Assert.Single(SnapshotEvents(stopped));
+        Assert.Equal(WorkspacePhase.Stopping, snapshot.Phase);
+        Assert.Matches(@"^Snapshot of /workspaces taken \(on stop\): \d+ bytes\.$", snapshot.Message);
+        var stoppedEvent = stopped.RecentEvents.Last(e => e.Kind == WorkspaceEventKind.Phase && e.Phase == WorkspacePhase.Stopped);
+        Assert.True(snapshot.Sequence < stoppedEvent.Sequence);
+        var files = await LatestSnapshotFilesAsync(id);
+        Assert.Equal("uncommitted draft", files["./hello/notes.txt"]);
+        Assert.True(files.ContainsKey("./hello/.git"));
+    }
+
+    [Fact]
+    public async Task A_running_workspace_is_snapshotted_each_interval_from_the_health_check()
+    {
+        var (grain, _) = await RunningWorkspaceAsync();
+
+        _clock.Advance(TimeSpan.FromMinutes(29));
+        await Task.Delay(400);
+        Assert.Empty(SnapshotEvents(await grain.GetStatusAsync()));
+
+        _clock.Advance(TimeSpan.FromMinutes(2));
+        await Eventually.TrueAsync(async () => SnapshotEvents(await grain.GetStatusAsync()).Length == 1, "the first periodic snapshot");
+        Assert.Contains("(periodic)", SnapshotEvents(await grain.GetStatusAsync())[0].Message);
+
+        // Counted from the last one: not again ten minutes later, but again after another interval.
+        _clock.Advance(TimeSpan.FromMinutes(10));
+        await Task.Delay(400);
+        Assert.Single(SnapshotEvents(await grain.GetStatusAsync()));
+        _clock.Advance(TimeSpan.FromMinutes(21));
+        await Eventually.TrueAsync(async () => SnapshotEvents(await grain.GetStatusAsync()).Length == 2, "the second periodic snapshot");
+        Assert.Equal(WorkspacePhase.Running, (await grain.GetStatusAsync()).Phase);
+    }
+
+    [Fact]
+    public async Task A_fresh_container_gets_the_files_back_from_the_snapshot_instead_of_a_clone_without_the_creation_hooks()
+    {
+        var url = $"https://github.com/octo/r{Guid.NewGuid():N}.git";
+        _runtime.RepositoryFiles[url] = new Dictionary<string, string>
+        {
+            [".devcontainer/devcontainer.json"] = """
+                { "image": "example.org/dev:1", "postCreateCommand": "echo created", "postStartCommand": "echo started" }
+                """,
+        };
+        var (grain, id) = await RunningWorkspaceAsync(url);
+        var folder = "/workspaces/" + url.Split('/')[^1][..^4];
+        _runtime.WriteFile(id, folder + "/notes.txt", "uncommitted draft");
+        await grain.StopAsync();
+        await Eventually.PhaseAsync(grain, WorkspacePhase.Stopped);
+
+        // The container and its volumes are removed behind the platform's back.
+        _runtime.Remove(id);
+        await grain.StartAsync();
+        var running = await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
+
+        Assert.Equal("uncommitted draft", _runtime.ReadFile(id, folder + "/notes.txt"));
+        var execs = _runtime.Execs(id);
+        Assert.DoesNotContain(execs, e => e.Command.Contains("clone"));
+        Assert.DoesNotContain(execs, e => e.Command.Contains("echo created"));
+        // (postStart after a restore is the Docker test's to show: the double cannot tell one container start from another.)
+        var restored = SnapshotEvents(running).Last();
+        Assert.Equal(WorkspacePhase.Initializing, restored.Phase);
+        Assert.Matches(@"^Restored /workspaces from the snapshot taken at .+ \(\d+ bytes\) instead of cloning\.$", restored.Message);
+    }
+
+    [Fact]
+    public async Task A_failing_snapshot_is_recorded_and_does_not_keep_the_workspace_from_stopping()
+    {
+        var (grain, id) = await RunningWorkspaceAsync();
+        _runtime.FailNext(nameof(IWorkspaceRuntime.ArchiveAsync), new WorkspaceRuntimeException("the engine is gone", isPermanent: false));
+
+        await grain.StopAsync();
+        var stopped = await Eventually.PhaseAsync(grain, WorkspacePhase.Stopped);
+
+        Assert.Contains(stopped.RecentEvents, e => e.Kind == WorkspaceEventKind.Error && e.Message == "Snapshot of /workspaces (on stop) failed: the engine is gone");
+        Assert.Empty(SnapshotEvents(stopped));
+        Assert.Null(await Store.FindLatestAsync(id, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Delete_removes_the_workspaces_snapshots()
+    {
+        var (grain, id) = await RunningWorkspaceAsync();
+        await grain.StopAsync();
+        await Eventually.PhaseAsync(grain, WorkspacePhase.Stopped);
+        Assert.NotNull(await Store.FindLatestAsync(id, CancellationToken.None));
+
+        await grain.DeleteAsync();
+        await Eventually.PhaseAsync(grain, WorkspacePhase.Deleted);
+
+        Assert.Null(await Store.FindLatestAsync(id, CancellationToken.None));
+    }
+}
