@@ -1,6 +1,7 @@
 using CloudDevEnv.Api;
 using CloudDevEnv.Grains;
 using CloudDevEnv.LocalStorage;
+using CloudDevEnv.LocalStorage.Snapshots;
 using CloudDevEnv.Proxy;
 using CloudDevEnv.Runtime.Docker;
 using Microsoft.Extensions.Configuration.Memory;
