@@ -47,6 +47,7 @@ public sealed partial class WorkspaceGrain(
     private DateTimeOffset? _persistedActivity;
     private RuntimeInstance? _instance;
     private int _ideSilentChecks;
+    private DesiredState? _stepDesired;
 
     private string Id => this.GetPrimaryKeyString();
 
@@ -260,10 +261,16 @@ public sealed partial class WorkspaceGrain(
 
     // ---- The reconcile loop ----
 
+    /// <summary>Asks the loop to look again. The step in flight is cancelled only when it works towards another
+    /// desired state than the one now asked for: a stop already under way (taking its snapshot, say) goes on.</summary>
     private void Dirty()
     {
         _dirty = true;
-        _step?.Cancel();
+        if (_stepDesired != S.Desired)
+        {
+            _step?.Cancel();
+        }
+
         Schedule(TimeSpan.Zero);
     }
 
@@ -331,6 +338,7 @@ public sealed partial class WorkspaceGrain(
             bool progressed;
             try
             {
+                _stepDesired = S.Desired;
                 progressed = await StepAsync(step.Token);
                 _attempts = 0;
             }
