@@ -58,9 +58,11 @@ public static class WorkspaceEventStream
             }
 
             var renewAt = DateTime.UtcNow + RenewInterval;
+            Task? wait = null;
             while (!cancellationToken.IsCancellationRequested)
             {
-                var wait = Task.Delay(HeartbeatInterval, cancellationToken);
+                // One heartbeat timer at a time, not one per event: a build can log thousands of lines.
+                wait ??= Task.Delay(HeartbeatInterval, cancellationToken);
                 var next = observer.Events.Reader.WaitToReadAsync(cancellationToken).AsTask();
                 await Task.WhenAny(wait, next);
 
@@ -95,6 +97,7 @@ public static class WorkspaceEventStream
                 if (wait.IsCompleted)
                 {
                     await writer.HeartbeatAsync(cancellationToken);
+                    wait = null;
                 }
             }
         }
