@@ -11,7 +11,16 @@ public sealed partial class WorkspaceSnapshots(IWorkspaceRuntime runtime, ILogge
 {
     public const string Folder = "/workspaces";
 
-    public bool IsEnabled => store is not null;
+    // Said once, when the singleton is made: snapshots being off must show in the log, not pass silently.
+    private readonly bool _isEnabled = store is not null || WarnDisabled(logger);
+
+    public bool IsEnabled => _isEnabled;
+
+    private static bool WarnDisabled(ILogger logger)
+    {
+        LogDisabled(logger);
+        return false;
+    }
 
     /// <summary>Archives the workspaces folder of the instance (running or stopped) as the workspace's newest snapshot.</summary>
     public async Task<SnapshotInfo> TakeAsync(string workspaceId, CancellationToken cancellationToken)
@@ -78,6 +87,9 @@ public sealed partial class WorkspaceSnapshots(IWorkspaceRuntime runtime, ILogge
             LogEmptyFailed(e, workspaceId);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No snapshot store is registered: workspaces are not snapshotted on stop or periodically, and a lost volume cannot be restored")]
+    private static partial void LogDisabled(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Workspace {WorkspaceId}: snapshot {Key} taken ({SizeBytes} bytes)")]
     private partial void LogTaken(string workspaceId, string key, long sizeBytes);
