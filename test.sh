@@ -23,8 +23,8 @@ bash scripts/ensure-docker.sh
 say "2/5 workspace images (built once; minutes on a new machine)"
 bash scripts/build-images.sh
 
-say "3/5 devcontainer reference CLI"
-bash scripts/install-devcontainer-cli.sh
+say "3/5 npm tools the tests run as peers (devcontainer CLI, OpenID provider)"
+bash scripts/install-node-tools.sh
 
 say "4/5 build"
 dotnet build CloudDevEnv.sln --nologo -v quiet -clp:ErrorsOnly

@@ -2,7 +2,7 @@
 # Launch latency: CloudDevEnv (grain CreateAsync -> Running, and -> code-server answering on its published port)
 # against `devcontainer up` of the reference CLI, on the same small repository and image, in the same run.
 # Not a test. Bounded: N launches each (default 10), every container removed afterwards.
-# Needs: bash scripts/ensure-docker.sh && bash scripts/build-images.sh && bash scripts/install-devcontainer-cli.sh
+# Needs: bash scripts/ensure-docker.sh && bash scripts/build-images.sh && bash scripts/install-node-tools.sh
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -10,7 +10,7 @@ launches="${LAUNCHES:-10}"
 cli="$root/tools/devcontainer-cli/node_modules/.bin/devcontainer"
 version="$(head -n1 "$root/images/VERSION" | tr -d '[:space:]')"
 image="clouddevenv/base:$version"
-[ -x "$cli" ] || { echo "The reference CLI is missing: run scripts/install-devcontainer-cli.sh" >&2; exit 1; }
+[ -x "$cli" ] || { echo "The reference CLI is missing: run scripts/install-node-tools.sh" >&2; exit 1; }
 docker image inspect "$image" >/dev/null 2>&1 || { echo "$image is missing: run scripts/build-images.sh" >&2; exit 1; }
 
 work="$(mktemp -d /tmp/cde-launch-bench-XXXXXX)"

@@ -1,27 +1,70 @@
+using System.Globalization;
+using System.Threading.RateLimiting;
+using CloudDevEnv.Api.Identity;
+using CloudDevEnv.Api.Pages;
 using CloudDevEnv.Api.Problems;
+using CloudDevEnv.Api.Workspaces;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
 
 namespace CloudDevEnv.Api;
 
 public static class ApiServiceCollectionExtensions
 {
-    public static IServiceCollection AddWorkspaceApi(this IServiceCollection services)
+    public static IServiceCollection AddWorkspaceApi(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddOptions<ApiOptions>().Bind(configuration.GetSection(ApiOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
         services.AddProblemDetails();
         services.AddExceptionHandler<ApiExceptionHandler>();
         services.AddOpenApi();
+        services.AddApiIdentity(configuration);
+        services.AddRateLimiter(o =>
+        {
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            o.AddPolicy(WorkspaceEndpoints.CreateRateLimit, context =>
+            {
+                var limits = context.RequestServices.GetRequiredService<IOptions<ApiOptions>>().Value;
+                return RateLimitPartition.GetFixedWindowLimiter(
+                    context.User.Identity?.Name ?? string.Empty,
+                    _ => new FixedWindowRateLimiterOptions { PermitLimit = limits.CreateLimit, Window = limits.CreateLimitWindow, QueueLimit = 0 });
+            });
+            o.OnRejected = async (context, cancellationToken) =>
+            {
+                var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);
+                var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+                context.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+                await ApiProblems.Problem(
+                    StatusCodes.Status429TooManyRequests,
+                    "Too many launches.",
+                    $"You launched too many workspaces in a short time; try again in {seconds} s.",
+                    "rate-limited").ExecuteAsync(context.HttpContext);
+            };
+        });
         return services;
     }
 
-    /// <summary>Error handling first, then the endpoints: OpenAPI at /openapi/v1.json, health, workspaces.</summary>
+    /// <summary>The API host's pipeline: errors, Host check, then who is calling, CSRF, what they may do, rate limits,
+    /// and the endpoints (OpenAPI at /openapi/v1.json, health, sign-in, identity, workspaces).</summary>
     public static WebApplication UseWorkspaceApi(this WebApplication app)
     {
         app.UseExceptionHandler();
+        app.UseMiddleware<ApiHostFilter>();
         app.UseStatusCodePages();
-        app.MapOpenApi();
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseMiddleware<CsrfProtection>();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+
+        app.MapOpenApi().AllowAnonymous();
         Health.HealthEndpoints.MapHealthEndpoints(app);
-        Workspaces.WorkspaceEndpoints.MapWorkspaceApi(app);
-        Workspaces.AccessEndpoints.MapAccessEndpoints(app);
+        app.MapAccountEndpoints();
+        app.MapTokenEndpoints();
+        app.MapWorkspaceApi();
+        app.MapAccessEndpoints();
+        app.MapHomePage();
         return app;
     }
 }

@@ -1,3 +1,4 @@
+using CloudDevEnv.Grains.Identity;
 using CloudDevEnv.Grains.Provisioning;
 using CloudDevEnv.Grains.Snapshots;
 using CloudDevEnv.Grains.Workspaces;
@@ -20,6 +21,10 @@ public static class GrainsServiceCollectionExtensions
             .ValidateOnStart();
         services.AddOptions<WorkspaceUrlOptions>()
             .Bind(configuration.GetSection(WorkspaceUrlOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddOptions<ApiTokenOptions>()
+            .Bind(configuration.GetSection(ApiTokenOptions.SectionName))
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);

@@ -21,6 +21,7 @@ internal sealed partial class WorkspaceProxyMiddleware(
     AccessCookies cookies,
     OriginPolicy origins,
     SignInEndpoints signIn,
+    WorkspaceUrls urls,
     IHttpForwarder forwarder,
     UpstreamClient upstream,
     WorkspaceRequestTransformer transformer,
@@ -185,11 +186,11 @@ internal sealed partial class WorkspaceProxyMiddleware(
             return;
         }
 
-        // A browser landing on a private port host has no cookie for it yet: send it through the IDE host, whose
-        // cookie proves the owner, to fetch one. Only for page loads; an API call gets a plain 401.
-        if (address.Port is { } port && HttpMethods.IsGet(request.Method) && AcceptsHtml(request) && !IsUpgrade(context))
+        // A browser opening a page of a private host has no cookie for it yet: the platform, where the owner is
+        // signed in, mints one (as Codespaces does). Only page loads; an API call or a WebSocket gets a plain 401.
+        if (HttpMethods.IsGet(request.Method) && AcceptsHtml(request) && !IsUpgrade(context))
         {
-            context.Response.Redirect(signIn.AuthorizePortUrl(address.WorkspaceId, port, request.PathBase + request.Path + request.QueryString));
+            context.Response.Redirect(urls.AuthorizeUrl(address.WorkspaceId, address.Port, request.PathBase + request.Path + request.QueryString).AbsoluteUri);
             return;
         }
 
@@ -218,7 +219,7 @@ internal sealed partial class WorkspaceProxyMiddleware(
             try
             {
                 LogWaking(logger, route.Id, route.Phase);
-                await control.StartAsync(route.Id);
+                await control.StartAsync(route.Id, route.Owner);
                 entry.Invalidate();
             }
             catch (WorkspaceRejectedException e)

@@ -83,6 +83,9 @@ public sealed class WorkspaceProxyOptions
     [Range(0, long.MaxValue)]
     public long? MaxRequestBodySize { get; set; }
 
-    /// <summary>Where the pages send people to open a workspace again (the dashboard); optional.</summary>
-    public string? DashboardUrl { get; set; } = "http://localhost:5000/";
+    /// <summary>The platform's own address (the API host, where people sign in and see their workspaces). A browser
+    /// that reaches a private host without its cookie is sent to <c>&lt;PlatformUrl&gt;authorize</c>, which signs the
+    /// owner in to that host; the pages link back here.</summary>
+    [Required]
+    public string PlatformUrl { get; set; } = "http://127.0.0.1:5000/";
 }

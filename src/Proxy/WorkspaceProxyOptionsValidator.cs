@@ -27,9 +27,9 @@ internal sealed class WorkspaceProxyOptionsValidator : IValidateOptions<Workspac
                          "or Proxy:SigningKeyFile (a file the key is kept in, created when missing).");
         }
 
-        if (options.DashboardUrl is { Length: > 0 } dashboard && !Uri.TryCreate(dashboard, UriKind.Absolute, out _))
+        if (!Uri.TryCreate(options.PlatformUrl, UriKind.Absolute, out var platform) || platform.Scheme is not ("http" or "https"))
         {
-            failures.Add("Proxy:DashboardUrl must be an absolute URL.");
+            failures.Add("Proxy:PlatformUrl must be an absolute http(s) URL: the API host where people sign in.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

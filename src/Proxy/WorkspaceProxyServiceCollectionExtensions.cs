@@ -32,15 +32,14 @@ public static class WorkspaceProxyServiceCollectionExtensions
         services.TryAddSingleton<AccessCookies>();
         services.TryAddSingleton<OriginPolicy>();
         services.TryAddSingleton<SignInEndpoints>();
-        services.TryAddSingleton<ProxyPages>();
         services.TryAddSingleton<WorkspaceProxyMiddleware>();
         services.AddHostedService<ActivityFlusher>();
         services.AddHostedService<RouteSubscriptionRenewer>();
         return services;
     }
 
-    /// <summary>Registers only <see cref="IWorkspaceAccessTokens"/> and <see cref="WorkspaceUrls"/> with their options:
-    /// for an API process that mints sign-in links but does not proxy.</summary>
+    /// <summary>Registers only <see cref="IWorkspaceAccessTokens"/>, <see cref="WorkspaceUrls"/> and <see cref="ProxyPages"/>
+    /// with their options: for an API process that mints sign-in links and shows the same pages, but does not proxy.</summary>
     public static IServiceCollection AddWorkspaceAccessTokens(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<WorkspaceProxyOptions>()
@@ -54,6 +53,7 @@ public static class WorkspaceProxyServiceCollectionExtensions
         services.TryAddSingleton<SignedValue>();
         services.TryAddSingleton<WorkspaceUrls>();
         services.TryAddSingleton<WorkspaceHostParser>();
+        services.TryAddSingleton<ProxyPages>();
         services.TryAddSingleton<WorkspaceAccessTokens>();
         services.TryAddSingleton<IWorkspaceAccessTokens>(sp => sp.GetRequiredService<WorkspaceAccessTokens>());
         return services;

@@ -28,9 +28,9 @@ public sealed class EndToEndTests : IAsyncLifetime
         repository.Commit("first");
         var ports = FreePorts.Take(4);
         await using var silo = await SiloProcess.StartAsync(_dataDir, ports, new Dictionary<string, string> { ["CDE_LOCAL_REPO_ROOTS"] = _repoRoot });
-        using var api = new HttpClient { BaseAddress = silo.Api };
+        using var api = await Users.SignInAsync(silo.Api, "ada");
 
-        var created = await api.PostAsJsonAsync("/api/workspaces", new { repoUrl = repository.Url, owner = "ada" });
+        var created = await api.PostAsJsonAsync("/api/workspaces", new { repoUrl = repository.Url });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
         try

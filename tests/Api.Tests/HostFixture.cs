@@ -3,6 +3,7 @@ using CloudDevEnv.Silo.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Orleans;
 
 namespace CloudDevEnv.Api.Tests;
 
@@ -12,6 +13,12 @@ public sealed class HostFixture : IAsyncLifetime
 {
     public const int Quota = 3;
 
+    /// <summary>Launches per user per hour: above what any one test's user makes, but for the rate-limit test's.</summary>
+    public const int CreateLimit = 6;
+
+    /// <summary>The user named in Auth:Admins.</summary>
+    public const string Admin = "root-admin";
+
     private WebApplication? _app;
 
     public WorkspaceRuntimeDouble Runtime { get; } = new();
@@ -20,7 +27,17 @@ public sealed class HostFixture : IAsyncLifetime
 
     public string RepoRoot { get; } = Directory.CreateTempSubdirectory("cde-repos-").FullName;
 
+    /// <summary>An anonymous caller.</summary>
     public HttpClient Http { get; private set; } = null!;
+
+    public Uri Api { get; private set; } = null!;
+
+    public int ProxyPort { get; private set; }
+
+    /// <summary>The host's own grain factory, for arranging what no API call can (an expired token).</summary>
+    public IGrainFactory Grains => _app!.Services.GetRequiredService<IGrainFactory>();
+
+    public Task<HttpClient> SignInAsync(string user) => Users.SignInAsync(Api, user);
 
     public async Task InitializeAsync()
     {
@@ -37,12 +54,17 @@ public sealed class HostFixture : IAsyncLifetime
             $"--Workspaces:MaxRunningPerOwner={Quota}",
             $"--Workspaces:LocalRepoRoots:0={RepoRoot}",
             "--Workspaces:HealthCheckInterval=00:00:00.200",
+            $"--Auth:Admins:0={Admin}",
+            $"--Api:CreateLimit={CreateLimit}",
+            "--Api:CreateLimitWindow=01:00:00",
         ]);
         builder.Services.RemoveAll<IWorkspaceRuntime>();
         builder.Services.AddSingleton<IWorkspaceRuntime>(Runtime);
         _app = LocalHost.Build(builder);
         await _app.StartAsync();
-        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ports[0]}") };
+        Api = new Uri($"http://127.0.0.1:{ports[0]}");
+        ProxyPort = ports[1];
+        Http = new HttpClient { BaseAddress = Api };
     }
 
     public async Task DisposeAsync()

@@ -22,25 +22,27 @@ public sealed class RestartTests : IAsyncLifetime
         string failedId, stoppedId, lastId;
         JsonElement failedBefore, stoppedBefore;
 
+        HttpClient client;
         await using (var first = await SiloProcess.StartAsync(_dataDir, ports))
         {
-            using var http = new HttpClient { BaseAddress = first.Api };
+            client = await Users.SignInAsync(first.Api, owner);
 
             // No network inside workspaces here: the clone fails, and the workspace says why.
-            failedId = await CreateAsync(http, owner);
-            failedBefore = await WaitForPhaseAsync(http, failedId, "Failed", first);
+            failedId = await CreateAsync(client);
+            failedBefore = await WaitForPhaseAsync(client, failedId, "Failed", first);
 
-            stoppedId = await CreateAsync(http, owner);
-            await http.PostAsync($"/api/workspaces/{stoppedId}/stop", null);
-            stoppedBefore = await WaitForPhaseAsync(http, stoppedId, "Stopped", first);
+            stoppedId = await CreateAsync(client);
+            await client.PostAsync($"/api/workspaces/{stoppedId}/stop", null);
+            stoppedBefore = await WaitForPhaseAsync(client, stoppedId, "Stopped", first);
 
             // Acknowledged, then killed at once: it must be there after the restart.
-            lastId = await CreateAsync(http, owner);
+            lastId = await CreateAsync(client);
             await first.KillAsync();
         }
 
+        // The same browser session goes on: the keys that protect its cookie are kept in the data folder.
+        using var session = client;
         await using var second = await SiloProcess.StartAsync(_dataDir, ports);
-        using var client = new HttpClient { BaseAddress = second.Api };
 
         var failedAfter = await client.GetFromJsonAsync<JsonElement>($"/api/workspaces/{failedId}");
         Assert.Equal("Failed", failedAfter.GetProperty("phase").GetString());
@@ -55,7 +57,7 @@ public sealed class RestartTests : IAsyncLifetime
         var last = await client.GetFromJsonAsync<JsonElement>($"/api/workspaces/{lastId}");
         Assert.Equal(owner, last.GetProperty("owner").GetString());
 
-        var listed = await client.GetFromJsonAsync<JsonElement>($"/api/workspaces?owner={owner}");
+        var listed = await client.GetFromJsonAsync<JsonElement>("/api/workspaces");
         Assert.Equal(new[] { failedId, stoppedId, lastId }.Order(), listed.EnumerateArray().Select(w => w.GetProperty("id").GetString()!).Order());
 
         foreach (var id in new[] { failedId, stoppedId, lastId })
@@ -80,9 +82,9 @@ public sealed class RestartTests : IAsyncLifetime
     private static long[] Sequences(JsonElement workspace) =>
         [.. workspace.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("sequence").GetInt64())];
 
-    private static async Task<string> CreateAsync(HttpClient http, string owner)
+    private static async Task<string> CreateAsync(HttpClient http)
     {
-        var response = await http.PostAsJsonAsync("/api/workspaces", new { repoUrl = "https://github.com/octo/hello", owner });
+        var response = await http.PostAsJsonAsync("/api/workspaces", new { repoUrl = "https://github.com/octo/hello" });
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
     }

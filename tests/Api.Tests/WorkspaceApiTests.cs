@@ -6,23 +6,19 @@ namespace CloudDevEnv.Api.Tests;
 [Collection(HostCollection.Name)]
 public sealed class WorkspaceApiTests(HostFixture host)
 {
-    private HttpClient Http => host.Http;
-
-    private static string NewOwner() => "u" + Guid.NewGuid().ToString("N")[..10];
-
-    private async Task<JsonElement> CreateAsync(string owner, string repoUrl = "https://github.com/octo/hello")
+    private static async Task<JsonElement> CreateAsync(HttpClient user, string repoUrl = "https://github.com/octo/hello")
     {
-        var response = await Http.PostAsJsonAsync("/api/workspaces", new { repoUrl, owner });
+        var response = await user.PostAsJsonAsync("/api/workspaces", new { repoUrl });
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
 
-    private async Task<JsonElement> WaitForPhaseAsync(string id, string phase)
+    internal static async Task<JsonElement> WaitForPhaseAsync(HttpClient user, string id, string phase)
     {
         var deadline = DateTime.UtcNow.AddSeconds(15);
         while (true)
         {
-            var workspace = await Http.GetFromJsonAsync<JsonElement>($"/api/workspaces/{id}");
+            var workspace = await user.GetFromJsonAsync<JsonElement>($"/api/workspaces/{id}");
             if (workspace.GetProperty("phase").GetString() == phase)
             {
                 return workspace;
@@ -36,8 +32,9 @@ public sealed class WorkspaceApiTests(HostFixture host)
     [Fact]
     public async Task Post_creates_a_workspace_with_an_id_a_url_and_a_location()
     {
-        var owner = NewOwner();
-        var response = await Http.PostAsJsonAsync("/api/workspaces", new { repoUrl = "https://github.com/octo/hello", owner, @ref = "main" });
+        var owner = Users.NewName();
+        using var user = await host.SignInAsync(owner);
+        var response = await user.PostAsJsonAsync("/api/workspaces", new { repoUrl = "https://github.com/octo/hello", @ref = "main" });
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
@@ -50,31 +47,37 @@ public sealed class WorkspaceApiTests(HostFixture host)
         Assert.Equal("main", body.GetProperty("ref").GetString());
         Assert.Equal(owner, body.GetProperty("owner").GetString());
 
-        var running = await WaitForPhaseAsync(id, "Running");
+        var running = await WaitForPhaseAsync(user, id, "Running");
         Assert.Equal("Fallback", running.GetProperty("imageSource").GetString());
 
-        var list = await Http.GetFromJsonAsync<JsonElement>($"/api/workspaces?owner={owner}");
+        var list = await user.GetFromJsonAsync<JsonElement>("/api/workspaces");
         Assert.Equal([id], list.EnumerateArray().Select(w => w.GetProperty("id").GetString()));
+        var created = running.GetProperty("events")[0];
+        Assert.Equal(owner, created.GetProperty("actor").GetString());
     }
 
     [Fact]
     public async Task Start_stop_and_delete_answer_202_and_are_idempotent()
     {
-        var id = (await CreateAsync(NewOwner())).GetProperty("id").GetString();
-        await WaitForPhaseAsync(id!, "Running");
+        var owner = Users.NewName();
+        using var user = await host.SignInAsync(owner);
+        var id = (await CreateAsync(user)).GetProperty("id").GetString();
+        await WaitForPhaseAsync(user, id!, "Running");
 
-        Assert.Equal(HttpStatusCode.Accepted, (await Http.PostAsync($"/api/workspaces/{id}/stop", null)).StatusCode);
-        Assert.Equal(HttpStatusCode.Accepted, (await Http.PostAsync($"/api/workspaces/{id}/stop", null)).StatusCode);
-        await WaitForPhaseAsync(id!, "Stopped");
+        Assert.Equal(HttpStatusCode.Accepted, (await user.PostAsync($"/api/workspaces/{id}/stop", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await user.PostAsync($"/api/workspaces/{id}/stop", null)).StatusCode);
+        var stopped = await WaitForPhaseAsync(user, id!, "Stopped");
+        Assert.Contains(stopped.GetProperty("events").EnumerateArray(), e =>
+            e.GetProperty("message").GetString() == "Stop requested." && e.GetProperty("actor").GetString() == owner);
 
-        Assert.Equal(HttpStatusCode.Accepted, (await Http.PostAsync($"/api/workspaces/{id}/start", null)).StatusCode);
-        await WaitForPhaseAsync(id!, "Running");
+        Assert.Equal(HttpStatusCode.Accepted, (await user.PostAsync($"/api/workspaces/{id}/start", null)).StatusCode);
+        await WaitForPhaseAsync(user, id!, "Running");
 
-        Assert.Equal(HttpStatusCode.Accepted, (await Http.DeleteAsync($"/api/workspaces/{id}")).StatusCode);
-        Assert.Equal(HttpStatusCode.Accepted, (await Http.DeleteAsync($"/api/workspaces/{id}")).StatusCode);
-        await WaitForPhaseAsync(id!, "Deleted");
+        Assert.Equal(HttpStatusCode.Accepted, (await user.DeleteAsync($"/api/workspaces/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await user.DeleteAsync($"/api/workspaces/{id}")).StatusCode);
+        await WaitForPhaseAsync(user, id!, "Deleted");
 
-        var conflict = await Http.PostAsync($"/api/workspaces/{id}/start", null);
+        var conflict = await user.PostAsync($"/api/workspaces/{id}/start", null);
         var problem = await Problems.AssertAsync(conflict, HttpStatusCode.Conflict);
         Assert.Contains("deleted", problem.GetProperty("detail").GetString());
     }
@@ -88,35 +91,36 @@ public sealed class WorkspaceApiTests(HostFixture host)
     [InlineData("GET", "/api/workspaces/NOT_A_LABEL")]
     public async Task Unknown_ids_are_404_problems(string method, string path)
     {
-        var response = await Http.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+        using var user = await host.SignInAsync(Users.NewName());
+        var response = await user.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
         await Problems.AssertAsync(response, HttpStatusCode.NotFound);
     }
 
     [Theory]
-    [InlineData("""{"repoUrl":"http://github.com/octo/hello","owner":"ada"}""", "repoUrl")]
-    [InlineData("""{"repoUrl":"http://127.0.0.1:8080/repo.git","owner":"ada"}""", "repoUrl")]
-    [InlineData("""{"repoUrl":"https://192.168.1.1/repo.git","owner":"ada"}""", "repoUrl")]
-    [InlineData("""{"repoUrl":"file:///etc","owner":"ada"}""", "repoUrl")]
-    [InlineData("""{"repoUrl":"javascript:alert(1)","owner":"ada"}""", "repoUrl")]
-    [InlineData("""{"repoUrl":"https://github.com/octo/hello","owner":"a d a"}""", "owner")]
-    [InlineData("""{"repoUrl":"https://github.com/octo/hello"}""", "owner")]
-    [InlineData("""{"owner":"ada"}""", "repoUrl")]
-    [InlineData("""{"repoUrl":42,"owner":"ada"}""", "repoUrl")]
-    [InlineData("""{"repoUrl":"https://github.com/octo/hello","owner":"ada","idleTimeoutMinutes":"soon"}""", "idleTimeoutMinutes")]
-    [InlineData("""{"repoUrl":"https://github.com/octo/hello","owner":"ada","idleTimeoutMinutes":0}""", "idleTimeoutMinutes")]
-    [InlineData("""{"repoUrl":"https://github.com/octo/hello","owner":"ada","ref":"-x"}""", "ref")]
-    [InlineData("""{"repoUrl":"https://github.com/octo/hello","owner":"ada","image":"Not An Image"}""", "image")]
-    [InlineData("""{"repourl":"https://github.com/octo/hello","owner":"ada"}""", "repourl")]
-    [InlineData("""{"repoUrl":"https://github.com/octo/hello","owner":"ada",""", "body")]
+    [InlineData("""{"repoUrl":"http://github.com/octo/hello"}""", "repoUrl")]
+    [InlineData("""{"repoUrl":"http://127.0.0.1:8080/repo.git"}""", "repoUrl")]
+    [InlineData("""{"repoUrl":"https://192.168.1.1/repo.git"}""", "repoUrl")]
+    [InlineData("""{"repoUrl":"file:///etc"}""", "repoUrl")]
+    [InlineData("""{"repoUrl":"javascript:alert(1)"}""", "repoUrl")]
+    [InlineData("""{"repoUrl":"https://github.com/octo/hello","owner":"someone-else"}""", "owner")]
+    [InlineData("""{}""", "repoUrl")]
+    [InlineData("""{"repoUrl":42}""", "repoUrl")]
+    [InlineData("""{"repoUrl":"https://github.com/octo/hello","idleTimeoutMinutes":"soon"}""", "idleTimeoutMinutes")]
+    [InlineData("""{"repoUrl":"https://github.com/octo/hello","idleTimeoutMinutes":0}""", "idleTimeoutMinutes")]
+    [InlineData("""{"repoUrl":"https://github.com/octo/hello","ref":"-x"}""", "ref")]
+    [InlineData("""{"repoUrl":"https://github.com/octo/hello","image":"Not An Image"}""", "image")]
+    [InlineData("""{"repourl":"https://github.com/octo/hello"}""", "repourl")]
+    [InlineData("""{"repoUrl":"https://github.com/octo/hello",""", "body")]
     [InlineData("""["https://github.com/octo/hello"]""", "body")]
     [InlineData("", "body")]
     public async Task Bad_bodies_are_400_problems_naming_the_field_and_create_nothing(string json, string field)
     {
+        using var user = await host.SignInAsync(Users.NewName());
         var before = host.Runtime.Calls(nameof(CloudDevEnv.Runtime.IWorkspaceRuntime.CreateAsync));
-        var response = await Http.PostAsync("/api/workspaces", new StringContent(json, Encoding.UTF8, "application/json"));
+        var response = await user.PostAsync("/api/workspaces", new StringContent(json, Encoding.UTF8, "application/json"));
 
         await Problems.AssertAsync(response, HttpStatusCode.BadRequest, field);
-        var list = await Http.GetFromJsonAsync<JsonElement>("/api/workspaces?owner=ada");
+        var list = await user.GetFromJsonAsync<JsonElement>("/api/workspaces");
         Assert.Equal(0, list.GetArrayLength());
         Assert.Equal(before, host.Runtime.Calls(nameof(CloudDevEnv.Runtime.IWorkspaceRuntime.CreateAsync)));
     }
@@ -125,57 +129,84 @@ public sealed class WorkspaceApiTests(HostFixture host)
     public async Task A_file_url_under_an_allowed_folder_is_accepted()
     {
         var url = new Uri(Path.Combine(host.RepoRoot, "local-repo")).AbsoluteUri;
-        var created = await CreateAsync(NewOwner(), url);
+        using var user = await host.SignInAsync(Users.NewName());
+        var created = await CreateAsync(user, url);
         Assert.Equal(url, created.GetProperty("repoUrl").GetString());
     }
 
     [Fact]
     public async Task A_body_over_64_KiB_is_413_whether_its_length_is_declared_or_not()
     {
-        var big = "{\"repoUrl\":\"https://github.com/octo/hello\",\"owner\":\"ada\",\"ref\":\"" + new string('a', 70_000) + "\"}";
-        var declared = await Http.PostAsync("/api/workspaces", new StringContent(big, Encoding.UTF8, "application/json"));
+        using var user = await host.SignInAsync(Users.NewName());
+        var big = "{\"repoUrl\":\"https://github.com/octo/hello\",\"ref\":\"" + new string('a', 70_000) + "\"}";
+        var declared = await user.PostAsync("/api/workspaces", new StringContent(big, Encoding.UTF8, "application/json"));
         await Problems.AssertAsync(declared, HttpStatusCode.RequestEntityTooLarge);
 
         var chunked = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(big)));
         chunked.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         var request = new HttpRequestMessage(HttpMethod.Post, "/api/workspaces") { Content = chunked };
         request.Headers.TransferEncodingChunked = true;
-        await Problems.AssertAsync(await Http.SendAsync(request), HttpStatusCode.RequestEntityTooLarge);
+        await Problems.AssertAsync(await user.SendAsync(request), HttpStatusCode.RequestEntityTooLarge);
     }
 
     [Fact]
     public async Task A_body_that_is_not_json_is_415()
     {
-        var response = await Http.PostAsync("/api/workspaces", new StringContent("repoUrl=x", Encoding.UTF8, "application/x-www-form-urlencoded"));
+        using var user = await host.SignInAsync(Users.NewName());
+        var response = await user.PostAsync("/api/workspaces", new StringContent("repoUrl=x", Encoding.UTF8, "application/x-www-form-urlencoded"));
         await Problems.AssertAsync(response, HttpStatusCode.UnsupportedMediaType);
     }
 
     [Fact]
     public async Task The_quota_is_429_and_says_the_limit()
     {
-        var owner = NewOwner();
+        using var user = await host.SignInAsync(Users.NewName());
         for (var i = 0; i < HostFixture.Quota; i++)
         {
-            await CreateAsync(owner);
+            await CreateAsync(user);
         }
 
-        var response = await Http.PostAsJsonAsync("/api/workspaces", new { repoUrl = "https://github.com/octo/hello", owner });
+        var response = await user.PostAsJsonAsync("/api/workspaces", new { repoUrl = "https://github.com/octo/hello" });
         var problem = await Problems.AssertAsync(response, HttpStatusCode.TooManyRequests);
         Assert.Contains($"({HostFixture.Quota})", problem.GetProperty("detail").GetString());
     }
 
     [Fact]
-    public async Task Listing_needs_a_valid_owner()
+    public async Task Listing_another_owner_needs_the_admin_role_and_a_valid_name()
     {
-        await Problems.AssertAsync(await Http.GetAsync("/api/workspaces"), HttpStatusCode.BadRequest, "owner");
-        await Problems.AssertAsync(await Http.GetAsync("/api/workspaces?owner=%20bad%20"), HttpStatusCode.BadRequest, "owner");
+        using var user = await host.SignInAsync(Users.NewName());
+        using var admin = await host.SignInAsync(HostFixture.Admin);
+        await Problems.AssertAsync(await user.GetAsync("/api/workspaces?owner=someone-else"), HttpStatusCode.Forbidden);
+        await Problems.AssertAsync(await user.GetAsync("/api/workspaces?all=true"), HttpStatusCode.Forbidden);
+        await Problems.AssertAsync(await admin.GetAsync("/api/workspaces?owner=%20bad%20"), HttpStatusCode.BadRequest, "owner");
+    }
+
+    [Fact]
+    public async Task Each_user_lists_only_their_own_and_an_admin_lists_everyones()
+    {
+        using var ada = await host.SignInAsync(Users.NewName("ada"));
+        using var bob = await host.SignInAsync(Users.NewName("bob"));
+        using var admin = await host.SignInAsync(HostFixture.Admin);
+        var adas = (await CreateAsync(ada)).GetProperty("id").GetString()!;
+        var bobs = (await CreateAsync(bob)).GetProperty("id").GetString()!;
+
+        static async Task<string[]> IdsAsync(HttpClient client, string path) =>
+            [.. (await client.GetFromJsonAsync<JsonElement>(path)).EnumerateArray().Select(w => w.GetProperty("id").GetString()!)];
+
+        Assert.Equal([adas], await IdsAsync(ada, "/api/workspaces"));
+        Assert.Equal([bobs], await IdsAsync(bob, "/api/workspaces"));
+        var all = await IdsAsync(admin, "/api/workspaces?all=true");
+        Assert.Contains(adas, all);
+        Assert.Contains(bobs, all);
+        Assert.Empty(await IdsAsync(admin, "/api/workspaces"));
     }
 
     [Fact]
     public async Task Events_stream_phase_changes_and_end_when_the_workspace_is_deleted()
     {
-        var id = (await CreateAsync(NewOwner())).GetProperty("id").GetString();
-        using var stream = await Http.GetStreamAsync($"/api/workspaces/{id}/events");
+        using var user = await host.SignInAsync(Users.NewName());
+        var id = (await CreateAsync(user)).GetProperty("id").GetString();
+        using var stream = await user.GetStreamAsync($"/api/workspaces/{id}/events");
         using var reader = new StreamReader(stream);
 
         var phases = new List<string>();
@@ -201,7 +232,7 @@ public sealed class WorkspaceApiTests(HostFixture host)
                 if (phase == "Running" && !deleteSent)
                 {
                     deleteSent = true;
-                    await Http.DeleteAsync($"/api/workspaces/{id}");
+                    await user.DeleteAsync($"/api/workspaces/{id}");
                 }
             }
         }
@@ -214,14 +245,15 @@ public sealed class WorkspaceApiTests(HostFixture host)
     [Fact]
     public async Task Events_resume_after_the_last_event_id()
     {
-        var id = (await CreateAsync(NewOwner())).GetProperty("id").GetString();
-        await WaitForPhaseAsync(id!, "Running");
-        await Http.DeleteAsync($"/api/workspaces/{id}");
-        await WaitForPhaseAsync(id!, "Deleted");
+        using var user = await host.SignInAsync(Users.NewName());
+        var id = (await CreateAsync(user)).GetProperty("id").GetString();
+        await WaitForPhaseAsync(user, id!, "Running");
+        await user.DeleteAsync($"/api/workspaces/{id}");
+        await WaitForPhaseAsync(user, id!, "Deleted");
 
         var request = new HttpRequestMessage(HttpMethod.Get, $"/api/workspaces/{id}/events");
         request.Headers.Add("Last-Event-ID", "3");
-        var response = await Http.SendAsync(request);
+        var response = await user.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
 
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
@@ -231,24 +263,28 @@ public sealed class WorkspaceApiTests(HostFixture host)
     }
 
     [Fact]
-    public async Task Health_readiness_openapi_and_dashboard_answer()
+    public async Task Health_readiness_and_openapi_answer_anyone_and_the_dashboard_admins()
     {
-        Assert.Equal("ok", await Http.GetStringAsync("/healthz"));
-        Assert.Equal("ready", await Http.GetStringAsync("/readyz"));
+        Assert.Equal("ok", await host.Http.GetStringAsync("/healthz"));
+        Assert.Equal("ready", await host.Http.GetStringAsync("/readyz"));
 
-        var openApi = await Http.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        var openApi = await host.Http.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
         var paths = openApi.GetProperty("paths");
         Assert.True(paths.TryGetProperty("/api/workspaces", out _));
         Assert.True(paths.TryGetProperty("/api/workspaces/{id}/events", out _));
+        Assert.True(paths.TryGetProperty("/api/tokens", out _));
 
-        var dashboard = await Http.GetAsync("/dashboard/");
+        using var admin = await host.SignInAsync(HostFixture.Admin);
+        var dashboard = await admin.GetAsync("/dashboard/");
         Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);
         Assert.Equal("text/html", dashboard.Content.Headers.ContentType?.MediaType);
     }
 
     [Fact]
-    public async Task An_unknown_api_path_is_a_404_problem()
+    public async Task An_unknown_api_path_is_a_404_problem_once_signed_in()
     {
-        await Problems.AssertAsync(await Http.GetAsync("/api/nothing-here"), HttpStatusCode.NotFound);
+        await Problems.AssertAsync(await host.Http.GetAsync("/api/nothing-here"), HttpStatusCode.Unauthorized);
+        using var user = await host.SignInAsync(Users.NewName());
+        await Problems.AssertAsync(await user.GetAsync("/api/nothing-here"), HttpStatusCode.NotFound);
     }
 }

@@ -56,7 +56,7 @@ public sealed class IdleReapTests : IAsyncLifetime
         _clock.Advance(TimeSpan.FromMinutes(2));
         var stopped = await Eventually.PhaseAsync(grain, WorkspacePhase.Stopped);
         Assert.Equal(DesiredState.Stopped, stopped.Desired);
-        Assert.Contains(stopped.RecentEvents, e => e.Kind == WorkspaceEventKind.Command && e.Message == "Stopping: no activity for 30 min.");
+        Assert.Contains(stopped.RecentEvents, e => e.Kind == WorkspaceEventKind.Command && e.Message == "Stopping: no activity for 30 min." && e.Actor == WorkspaceActor.Platform);
     }
 
     [Fact]

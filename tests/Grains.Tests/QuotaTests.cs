@@ -52,15 +52,15 @@ public sealed class QuotaTests(ClusterFixture fixture)
         Assert.Equal(WorkspaceRejection.QuotaExceeded, refused.Kind);
         Assert.Contains("(10)", refused.Message);
 
-        await grains[0].StopAsync();
+        await grains[0].StopAsync("tester");
         await extra.CreateAsync(Specs.New(owner));
 
-        var restart = await Assert.ThrowsAsync<WorkspaceRejectedException>(grains[0].StartAsync);
+        var restart = await Assert.ThrowsAsync<WorkspaceRejectedException>(() => grains[0].StartAsync("tester"));
         Assert.Equal(WorkspaceRejection.QuotaExceeded, restart.Kind);
         Assert.Equal(DesiredState.Stopped, (await grains[0].GetStatusAsync()).Desired);
 
-        await grains[1].DeleteAsync();
-        await grains[0].StartAsync();
+        await grains[1].DeleteAsync("tester");
+        await grains[0].StartAsync("tester");
         await Eventually.PhaseAsync(grains[1], WorkspacePhase.Deleted);
         var listed = await fixture.Client.GetGrain<IOwnerGrain>(owner).ListAsync();
         Assert.Equal(ClusterFixture.Quota, listed.Length);
@@ -76,14 +76,14 @@ public sealed class QuotaTests(ClusterFixture fixture)
 
         for (var round = 0; round < 5; round++)
         {
-            await Task.WhenAll(Enumerable.Range(0, 10).Select(i => i % 2 == 0 ? grain.StopAsync() : grain.StartAsync()));
+            await Task.WhenAll(Enumerable.Range(0, 10).Select(i => i % 2 == 0 ? grain.StopAsync("tester") : grain.StartAsync("tester")));
         }
 
         var desired = (await grain.GetStatusAsync()).Desired;
         var settled = await Eventually.PhaseAsync(grain, desired == DesiredState.Running ? WorkspacePhase.Running : WorkspacePhase.Stopped);
         Assert.Equal(desired, settled.Desired);
 
-        await grain.StopAsync();
+        await grain.StopAsync("tester");
         await Eventually.PhaseAsync(grain, WorkspacePhase.Stopped);
     }
 }

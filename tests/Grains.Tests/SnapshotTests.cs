@@ -87,7 +87,7 @@ public sealed class SnapshotTests : IAsyncLifetime
         var (grain, id) = await RunningWorkspaceAsync();
         _runtime.WriteFile(id, NotesPath, "uncommitted draft");
 
-        await grain.StopAsync();
+        await grain.StopAsync("tester");
         var stopped = await Eventually.PhaseAsync(grain, WorkspacePhase.Stopped);
 
         var snapshot = Assert.Single(SnapshotEvents(stopped));
@@ -135,12 +135,12 @@ public sealed class SnapshotTests : IAsyncLifetime
         var (grain, id) = await RunningWorkspaceAsync(url);
         var folder = "/workspaces/" + url.Split('/')[^1][..^4];
         _runtime.WriteFile(id, folder + "/notes.txt", "uncommitted draft");
-        await grain.StopAsync();
+        await grain.StopAsync("tester");
         await Eventually.PhaseAsync(grain, WorkspacePhase.Stopped);
 
         // The container and its volumes are removed behind the platform's back.
         _runtime.Remove(id);
-        await grain.StartAsync();
+        await grain.StartAsync("tester");
         var running = await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
 
         Assert.Equal("uncommitted draft", _runtime.ReadFile(id, folder + "/notes.txt"));
@@ -159,7 +159,7 @@ public sealed class SnapshotTests : IAsyncLifetime
         var (grain, id) = await RunningWorkspaceAsync();
         _runtime.FailNext(nameof(IWorkspaceRuntime.ArchiveAsync), new WorkspaceRuntimeException("the engine is gone", isPermanent: false));
 
-        await grain.StopAsync();
+        await grain.StopAsync("tester");
         var stopped = await Eventually.PhaseAsync(grain, WorkspacePhase.Stopped);
 
         Assert.Contains(stopped.RecentEvents, e => e.Kind == WorkspaceEventKind.Error && e.Message == "Snapshot of /workspaces (on stop) failed: the engine is gone");
@@ -171,11 +171,11 @@ public sealed class SnapshotTests : IAsyncLifetime
     public async Task Delete_removes_the_workspaces_snapshots()
     {
         var (grain, id) = await RunningWorkspaceAsync();
-        await grain.StopAsync();
+        await grain.StopAsync("tester");
         await Eventually.PhaseAsync(grain, WorkspacePhase.Stopped);
         Assert.NotNull(await Store.FindLatestAsync(id, CancellationToken.None));
 
-        await grain.DeleteAsync();
+        await grain.DeleteAsync("tester");
         await Eventually.PhaseAsync(grain, WorkspacePhase.Deleted);
 
         Assert.Null(await Store.FindLatestAsync(id, CancellationToken.None));

@@ -54,7 +54,7 @@ public sealed class WorkspaceFailureTests(ClusterFixture fixture)
         Assert.Equal("The image 'example.org/nope:1' does not exist.", failed.Reason);
         Assert.DoesNotContain(failed.RecentEvents, e => e.Kind == WorkspaceEventKind.Error);
 
-        var restarted = await grain.StartAsync();
+        var restarted = await grain.StartAsync("tester");
         Assert.Equal(WorkspacePhase.Pending, restarted.Phase);
         await Eventually.PhaseAsync(grain, WorkspacePhase.Failed);
     }
@@ -91,9 +91,9 @@ public sealed class WorkspaceFailureTests(ClusterFixture fixture)
         await grain.CreateAsync(Specs.New(image: "example.org/gone:2"));
         await Eventually.PhaseAsync(grain, WorkspacePhase.Failed);
 
-        await grain.StopAsync();
+        await grain.StopAsync("tester");
         await Eventually.PhaseAsync(grain, WorkspacePhase.Stopped);
-        await grain.DeleteAsync();
+        await grain.DeleteAsync("tester");
         await Eventually.PhaseAsync(grain, WorkspacePhase.Deleted);
     }
 
@@ -109,12 +109,12 @@ public sealed class WorkspaceFailureTests(ClusterFixture fixture)
             fixture.Runtime.FailNext(nameof(IWorkspaceRuntime.DeleteAsync), new WorkspaceRuntimeException("volume in use", isPermanent: false));
         }
 
-        await grain.DeleteAsync();
+        await grain.DeleteAsync("tester");
         var failed = await Eventually.PhaseAsync(grain, WorkspacePhase.Failed);
         Assert.Contains("volume in use", failed.Reason);
         Assert.True(fixture.Runtime.Exists(id));
 
-        await grain.DeleteAsync();
+        await grain.DeleteAsync("tester");
         await Eventually.PhaseAsync(grain, WorkspacePhase.Deleted);
         Assert.False(fixture.Runtime.Exists(id));
     }

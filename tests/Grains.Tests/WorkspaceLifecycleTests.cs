@@ -69,15 +69,21 @@ public sealed class WorkspaceLifecycleTests(ClusterFixture fixture)
         await grain.CreateAsync(Specs.New());
         await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
 
-        await grain.StopAsync();
+        await grain.StopAsync("tester");
         var stopped = await Eventually.PhaseAsync(grain, WorkspacePhase.Stopped);
         Assert.Equal(DesiredState.Stopped, stopped.Desired);
 
-        await grain.StartAsync();
+        await grain.StartAsync("tester");
         var running = await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
         var phases = running.RecentEvents.Where(e => e.Kind == WorkspaceEventKind.Phase).Select(e => e.Phase).SkipWhile(p => p != WorkspacePhase.Stopping);
         Assert.Equal([WorkspacePhase.Stopping, WorkspacePhase.Stopped, WorkspacePhase.Creating, WorkspacePhase.Initializing, WorkspacePhase.Running], phases);
         Assert.Single(fixture.Runtime.Execs(id), e => e.Command.Contains("clone"));
+
+        // Each event says who caused it: the creator, the user behind each command, the platform for its own steps.
+        Assert.Equal(running.Spec.Owner, running.RecentEvents[0].Actor);
+        Assert.Single(running.RecentEvents, e => e.Message == "Stop requested." && e.Actor == "tester");
+        Assert.Single(running.RecentEvents, e => e.Message == "Start requested." && e.Actor == "tester");
+        Assert.All(running.RecentEvents.Where(e => e.Kind == WorkspaceEventKind.Phase).Skip(1), e => Assert.Equal(WorkspaceActor.Platform, e.Actor));
     }
 
     [Fact]
@@ -87,13 +93,13 @@ public sealed class WorkspaceLifecycleTests(ClusterFixture fixture)
         await grain.CreateAsync(Specs.New());
         await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
 
-        await Task.WhenAll(grain.StopAsync(), grain.StopAsync());
-        await grain.StopAsync();
+        await Task.WhenAll(grain.StopAsync("tester"), grain.StopAsync("tester"));
+        await grain.StopAsync("tester");
         var stopped = await Eventually.PhaseAsync(grain, WorkspacePhase.Stopped);
         Assert.Single(stopped.RecentEvents, e => e.Message == "Stop requested.");
         Assert.Single(stopped.RecentEvents, e => e.Kind == WorkspaceEventKind.Phase && e.Phase == WorkspacePhase.Stopped);
 
-        await Task.WhenAll(grain.StartAsync(), grain.StartAsync());
+        await Task.WhenAll(grain.StartAsync("tester"), grain.StartAsync("tester"));
         var running = await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
         Assert.Single(running.RecentEvents, e => e.Message == "Start requested.");
     }
@@ -107,14 +113,14 @@ public sealed class WorkspaceLifecycleTests(ClusterFixture fixture)
         await grain.CreateAsync(spec);
         await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
 
-        await grain.DeleteAsync();
-        await grain.DeleteAsync();
+        await grain.DeleteAsync("tester");
+        await grain.DeleteAsync("tester");
         var deleted = await Eventually.PhaseAsync(grain, WorkspacePhase.Deleted);
         Assert.Single(deleted.RecentEvents, e => e.Message == "Delete requested.");
         Assert.False(fixture.Runtime.Exists(id));
         Assert.DoesNotContain(id, await fixture.Client.GetGrain<IOwnerGrain>(spec.Owner).ListAsync());
 
-        var again = await grain.DeleteAsync();
+        var again = await grain.DeleteAsync("tester");
         Assert.Equal(WorkspacePhase.Deleted, again.Phase);
     }
 
@@ -125,10 +131,10 @@ public sealed class WorkspaceLifecycleTests(ClusterFixture fixture)
     {
         var grain = NewGrain();
         await grain.CreateAsync(Specs.New());
-        await grain.DeleteAsync();
+        await grain.DeleteAsync("tester");
         await Eventually.PhaseAsync(grain, WorkspacePhase.Deleted);
 
-        var error = await Assert.ThrowsAsync<WorkspaceRejectedException>(() => command == "start" ? grain.StartAsync() : grain.StopAsync());
+        var error = await Assert.ThrowsAsync<WorkspaceRejectedException>(() => command == "start" ? grain.StartAsync("tester") : grain.StopAsync("tester"));
         Assert.Equal(WorkspaceRejection.Conflict, error.Kind);
         Assert.Contains("deleted", error.Message);
         Assert.Equal(WorkspacePhase.Deleted, (await grain.GetStatusAsync()).Phase);
@@ -138,7 +144,7 @@ public sealed class WorkspaceLifecycleTests(ClusterFixture fixture)
     public async Task Commands_on_an_unknown_id_are_not_found()
     {
         var grain = NewGrain();
-        foreach (var command in new Func<Task>[] { grain.GetStatusAsync, grain.StartAsync, grain.StopAsync, grain.DeleteAsync, grain.GetRouteAsync })
+        foreach (var command in new Func<Task>[] { grain.GetStatusAsync, () => grain.StartAsync("tester"), () => grain.StopAsync("tester"), () => grain.DeleteAsync("tester"), grain.GetRouteAsync })
         {
             var error = await Assert.ThrowsAsync<WorkspaceRejectedException>(command);
             Assert.Equal(WorkspaceRejection.NotFound, error.Kind);
@@ -156,7 +162,7 @@ public sealed class WorkspaceLifecycleTests(ClusterFixture fixture)
             await Eventually.PhaseAsync(grain, WorkspacePhase.Building);
 
             // Answered while the build is blocked: the reconcile loop does not hold the grain.
-            await grain.StopAsync();
+            await grain.StopAsync("tester");
             var stopped = await Eventually.PhaseAsync(grain, WorkspacePhase.Stopped);
             Assert.Null(stopped.Image);
         }
@@ -165,7 +171,7 @@ public sealed class WorkspaceLifecycleTests(ClusterFixture fixture)
             fixture.Runtime.Release(nameof(IWorkspaceRuntime.PrepareImageAsync));
         }
 
-        await grain.StartAsync();
+        await grain.StartAsync("tester");
         var running = await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
         Assert.Contains(running.RecentEvents, e => e.Kind == WorkspaceEventKind.Phase && e.Phase == WorkspacePhase.Pending);
     }
@@ -304,15 +310,33 @@ public sealed class WorkspaceLifecycleTests(ClusterFixture fixture)
         await grain.CreateAsync(Specs.New());
         await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
 
-        var route = await grain.SetPortVisibilityAsync(3000, isPublic: true);
+        var route = await grain.SetPortVisibilityAsync(3000, isPublic: true, "ada");
         Assert.Contains(3000, route.PublicPorts);
         Assert.Equal(fixture.Runtime.EndpointBase, route.Endpoints[route.IdePort]);
+        var changed = (await grain.GetStatusAsync()).RecentEvents[^1];
+        Assert.Equal(("Port 3000 is now public.", "ada"), (changed.Message, changed.Actor));
 
-        route = await grain.SetPortVisibilityAsync(3000, isPublic: false);
+        route = await grain.SetPortVisibilityAsync(3000, isPublic: false, "ada");
         Assert.Empty(route.PublicPorts);
 
-        var error = await Assert.ThrowsAsync<WorkspaceRejectedException>(() => grain.SetPortVisibilityAsync(70000, true));
+        var error = await Assert.ThrowsAsync<WorkspaceRejectedException>(() => grain.SetPortVisibilityAsync(70000, true, "ada"));
         Assert.Equal("port", error.Field);
+    }
+
+    [Fact]
+    public async Task The_ide_port_cannot_be_made_public()
+    {
+        var grain = NewGrain();
+        await grain.CreateAsync(Specs.New());
+        var idePort = (await grain.GetRouteAsync()).IdePort;
+
+        var error = await Assert.ThrowsAsync<WorkspaceRejectedException>(() => grain.SetPortVisibilityAsync(idePort, true, "ada"));
+        Assert.Equal(("port", WorkspaceRejection.Invalid), (error.Field, error.Kind));
+        Assert.Contains($"Port {idePort} is the workspace's IDE", error.Message);
+        Assert.Empty((await grain.GetRouteAsync()).PublicPorts);
+
+        // Making it private (what it is) stays allowed.
+        await grain.SetPortVisibilityAsync(idePort, false, "ada");
     }
 
     private sealed class RecordingObserver : IWorkspaceObserver

@@ -17,11 +17,37 @@ public sealed class AccessTests(ProxyFixture fixture) : IClassFixture<ProxyFixtu
     {
         var id = fixture.NewWorkspace();
         using var browser = new Browser(Proxy);
-        using var response = await browser.GetAsync(Proxy.Url(id, "/hello"));
+        using var response = await browser.GetAsync(Proxy.Url(id, "/hello"), accept: "*/*");
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal("text/html; charset=utf-8", response.Content.Headers.ContentType!.ToString());
         Assert.Contains("is private", await response.Content.ReadAsStringAsync());
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData(3000)]
+    public async Task A_page_load_without_the_hosts_cookie_goes_to_the_platform_to_be_signed_in(int? port)
+    {
+        var id = fixture.NewWorkspace();
+        var host = port is null ? id : $"{port}-{id}";
+        using var browser = new Browser(Proxy);
+        using var response = await browser.GetAsync(Proxy.Url(host, "/src/app.ts?line=3"));
+
+        AssertSentToPlatform(response, id, port, "/src/app.ts?line=3");
+        Assert.Empty(browser.CookiesFor($"{host}.localhost"));
+    }
+
+    /// <summary>What a browser without the host's cookie gets: sent to the platform's authorize endpoint (it signs the
+    /// owner in to that host, and tells anyone else that the workspace is not theirs).</summary>
+    internal static void AssertSentToPlatform(HttpResponseMessage response, string workspaceId, int? port = null, string returnPath = "/hello")
+    {
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        var portQuery = port is null ? string.Empty : $"&port={port}";
+        Assert.Equal(
+            $"http://127.0.0.1:5000/authorize?workspace={workspaceId}{portQuery}&return={Uri.EscapeDataString(returnPath)}",
+            response.Headers.Location!.AbsoluteUri);
+        Assert.False(response.Headers.Contains("Set-Cookie"));
     }
 
     [Fact]
@@ -102,7 +128,7 @@ public sealed class AccessTests(ProxyFixture fixture) : IClassFixture<ProxyFixtu
         var (name, value) = browser.CookiesFor($"{mine}.localhost").Single();
         browser.SetCookie($"{other}.localhost", name, value);
         using var response = await browser.GetAsync(Proxy.Url(other, "/hello"));
-        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        AssertSentToPlatform(response, other);
 
         // Not even for a port of the same workspace: each host has its own cookie.
         browser.SetCookie($"3000-{mine}.localhost", name, value);
@@ -128,32 +154,50 @@ public sealed class AccessTests(ProxyFixture fixture) : IClassFixture<ProxyFixtu
         var (name, value) = browser.CookiesFor($"{id}.localhost").Single();
         browser.SetCookie($"{id}.localhost", name, value[..^2] + (value[^2] == 'A' ? "BB" : "AA"));
         using var response = await browser.GetAsync(Proxy.Url(id, "/hello"));
-        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        AssertSentToPlatform(response, id);
     }
 
     [Fact]
-    public async Task A_private_port_sends_the_owner_through_the_ide_host_for_its_own_cookie()
+    public async Task A_private_port_opens_with_the_link_the_platform_mints_for_its_host()
     {
         var id = fixture.NewWorkspace();
-        using var browser = await fixture.SignedInBrowserAsync(id);
+        using var browser = new Browser(Proxy);
+        using var sent = await browser.GetAsync(Proxy.Url($"3000-{id}", "/hello?x=1"));
+        AssertSentToPlatform(sent, id, 3000, "/hello?x=1");
 
-        using var response = await browser.NavigateAsync(Proxy.Url($"3000-{id}", "/hello?x=1"));
+        // What /authorize answers the owner with: a one-time link for that very host, back to where they were.
+        var link = Proxy.Tokens.CreateSignInUrl(id, 3000, "alice", "/hello?x=1");
+        using var response = await browser.NavigateAsync(Proxy.Url($"3000-{id}", link.PathAndQuery));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("hello from upstream", await response.Content.ReadAsStringAsync());
         Assert.Single(browser.CookiesFor($"3000-{id}.localhost"));
+        Assert.Empty(browser.CookiesFor($"{id}.localhost"));
 
-        // From now on the port host's own cookie is enough.
+        // From now on the port host's own cookie is enough; the IDE host still needs its own.
         using var again = await browser.GetAsync(Proxy.Url($"3000-{id}", "/hello"), accept: "*/*");
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        using var ide = await browser.GetAsync(Proxy.Url(id, "/hello"), accept: "*/*");
+        Assert.Equal(HttpStatusCode.Unauthorized, ide.StatusCode);
     }
 
     [Fact]
-    public async Task A_stranger_on_a_private_port_gets_no_cookie_from_the_bounce()
+    public async Task A_link_minted_for_the_ide_host_does_not_open_a_port_host()
+    {
+        var id = fixture.NewWorkspace();
+        var link = Proxy.Tokens.CreateSignInUrl(id, "alice");
+        using var browser = new Browser(Proxy);
+        using var response = await browser.GetAsync(Proxy.Url($"3000-{id}", link.PathAndQuery));
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Empty(browser.CookiesFor($"3000-{id}.localhost"));
+    }
+
+    [Fact]
+    public async Task A_stranger_on_a_private_port_gets_no_cookie()
     {
         var id = fixture.NewWorkspace();
         using var stranger = new Browser(Proxy);
-        using var response = await stranger.NavigateAsync(Proxy.Url($"3000-{id}", "/"));
-        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        using var response = await stranger.GetAsync(Proxy.Url($"3000-{id}", "/"));
+        AssertSentToPlatform(response, id, 3000, "/");
         Assert.Empty(stranger.CookiesFor($"3000-{id}.localhost"));
 
         // An API call is not redirected at all.
@@ -169,7 +213,7 @@ public sealed class AccessTests(ProxyFixture fixture) : IClassFixture<ProxyFixtu
         using var port = await stranger.GetAsync(Proxy.Url($"3000-{id}", "/hello"));
         Assert.Equal(HttpStatusCode.OK, port.StatusCode);
 
-        using var ide = await stranger.GetAsync(Proxy.Url(id, "/hello"));
+        using var ide = await stranger.GetAsync(Proxy.Url(id, "/hello"), accept: "*/*");
         Assert.Equal(HttpStatusCode.Unauthorized, ide.StatusCode);
     }
 

@@ -38,7 +38,9 @@ public sealed class OptionsTests
     [InlineData("Proxy:PublicScheme", "ftp")]
     [InlineData("Proxy:ActivityReportInterval", "00:00:00")]
     [InlineData("Proxy:SubscriptionRenewInterval", "00:10:00")]
-    [InlineData("Proxy:DashboardUrl", "not a url")]
+    [InlineData("Proxy:PlatformUrl", "not a url")]
+    [InlineData("Proxy:PlatformUrl", "ftp://127.0.0.1/")]
+    [InlineData("Proxy:PlatformUrl", "")]
     public void Bad_settings_stop_start_up(string key, string value)
     {
         var settings = new Dictionary<string, string?> { ["Proxy:SigningKey"] = ProxyServer.TestKey, [key] = value };

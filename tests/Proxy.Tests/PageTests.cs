@@ -83,7 +83,7 @@ public sealed class PageTests(ProxyFixture fixture) : IClassFixture<ProxyFixture
     {
         var id = fixture.NewWorkspace(phase: WorkspacePhase.Stopped, desired: DesiredState.Stopped, publicPorts: [3000]);
         using var stranger = new Browser(Proxy);
-        using var ide = await stranger.GetAsync(Proxy.Url(id, "/"));
+        using var ide = await stranger.GetAsync(Proxy.Url(id, "/"), accept: "*/*");
         Assert.Equal(HttpStatusCode.Unauthorized, ide.StatusCode);
 
         using var port = await stranger.GetAsync(Proxy.Url($"3000-{id}", "/"));

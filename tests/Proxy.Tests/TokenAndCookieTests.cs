@@ -124,6 +124,16 @@ public sealed class TokenAndCookieTests
     [InlineData("/\\evil.example", "/")]
     [InlineData("http://evil.example/", "/")]
     [InlineData("evil", "/")]
+    [InlineData("/\t/evil.example", "/")]
+    [InlineData("/a\r\nSet-Cookie: x=y", "/")]
+    [InlineData("/a\\b", "/")]
+    [InlineData("/a\u0000", "/")]
+    [InlineData("/%2f%2fevil.example", "/%2f%2fevil.example")]
+    [InlineData("javascript:alert(1)", "/")]
     public void Return_paths_stay_on_the_host(string? value, string expected) =>
-        Assert.Equal(expected, SignInEndpoints.SafeReturnPath(value));
+        Assert.Equal(expected, ReturnPath.Sanitize(value));
+
+    [Fact]
+    public void A_return_path_over_2_KiB_is_refused() =>
+        Assert.Equal("/", ReturnPath.Sanitize("/" + new string('a', ReturnPath.MaxLength)));
 }

@@ -58,7 +58,7 @@ public sealed class ContainerReadTests(ContainerReadClusterFixture fixture)
         // The volume mount is the workspace's own: labelled with it, kept, removed with it.
         await _probe.ShAsync(id, "echo cached > /cache/file");
         Assert.Equal(3, await _probe.VolumeCountAsync(id));
-        await grain.DeleteAsync();
+        await grain.DeleteAsync("tester");
         await _probe.PhaseAsync(grain, WorkspacePhase.Deleted);
         Assert.Equal(0, await _probe.VolumeCountAsync(id));
     }

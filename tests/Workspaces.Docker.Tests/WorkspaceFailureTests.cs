@@ -119,7 +119,7 @@ public sealed class WorkspaceFailureTests(WorkspaceClusterFixture fixture)
 
     private async Task DeleteAsync(IWorkspaceGrain grain, string id)
     {
-        await grain.DeleteAsync();
+        await grain.DeleteAsync("tester");
         await _probe.PhaseAsync(grain, WorkspacePhase.Deleted);
         Assert.Null(await fixture.Runtime.InspectAsync(id, CancellationToken.None));
         Assert.Equal(0, await _probe.VolumeCountAsync(id));

@@ -139,12 +139,12 @@ public sealed class WorkspaceLaunchTests(WorkspaceClusterFixture fixture)
 
         // Stop keeps the volumes; start brings back what was not committed; postStart runs again, onCreate does not.
         await _probe.ShAsync(id, $"echo keep-me > {folder}/uncommitted.txt", expectedUser);
-        await grain.StopAsync();
+        await grain.StopAsync("tester");
         await _probe.PhaseAsync(grain, WorkspacePhase.Stopped);
         Assert.Equal(InstanceState.Exited, (await fixture.Runtime.InspectAsync(id, CancellationToken.None))!.State);
         Assert.Equal(2, await _probe.VolumeCountAsync(id));
 
-        await grain.StartAsync();
+        await grain.StartAsync("tester");
         await _probe.PhaseAsync(grain, WorkspacePhase.Running, seconds: 120);
         Assert.Equal("keep-me", await _probe.ShAsync(id, $"cat {folder}/uncommitted.txt"));
         Assert.Equal("started\nstarted", await _probe.ShAsync(id, $"cat {folder}/.cde-post-start"));
@@ -161,7 +161,7 @@ public sealed class WorkspaceLaunchTests(WorkspaceClusterFixture fixture)
 
     private async Task DeleteAndVerifyAsync(IWorkspaceGrain grain, string id)
     {
-        await grain.DeleteAsync();
+        await grain.DeleteAsync("tester");
         await _probe.PhaseAsync(grain, WorkspacePhase.Deleted);
         Assert.Null(await fixture.Runtime.InspectAsync(id, CancellationToken.None));
         Assert.Equal(0, await _probe.VolumeCountAsync(id));

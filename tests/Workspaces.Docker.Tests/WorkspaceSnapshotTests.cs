@@ -29,7 +29,7 @@ public sealed class WorkspaceSnapshotTests(WorkspaceClusterFixture fixture)
         await _probe.PhaseAsync(grain, WorkspacePhase.Running, seconds: 150);
         await _probe.ShAsync(id, $"echo keep-me > {folder}/uncommitted.txt", "vscode");
 
-        await grain.StopAsync();
+        await grain.StopAsync("tester");
         var stopped = await _probe.PhaseAsync(grain, WorkspacePhase.Stopped);
         Assert.Contains(stopped.RecentEvents, e => e.Kind == WorkspaceEventKind.Snapshot && e.Message.Contains("(on stop)"));
 
@@ -46,7 +46,7 @@ public sealed class WorkspaceSnapshotTests(WorkspaceClusterFixture fixture)
 
         Assert.Equal(0, await _probe.VolumeCountAsync(id));
 
-        await grain.StartAsync();
+        await grain.StartAsync("tester");
         var running = await _probe.PhaseAsync(grain, WorkspacePhase.Running, seconds: 120);
 
         Assert.Contains(running.RecentEvents, e => e.Kind == WorkspaceEventKind.Snapshot && e.Message.StartsWith("Restored /workspaces", StringComparison.Ordinal));
@@ -59,7 +59,7 @@ public sealed class WorkspaceSnapshotTests(WorkspaceClusterFixture fixture)
         Assert.NotEqual(0, (await _probe.TryShAsync(id, "test -e /tmp/cde-on-create")).ExitCode);
         Assert.True(await _probe.IdeAnswersAsync(grain), "code-server does not answer after the restore");
 
-        await grain.DeleteAsync();
+        await grain.DeleteAsync("tester");
         await _probe.PhaseAsync(grain, WorkspacePhase.Deleted);
         Assert.Equal(0, await _probe.VolumeCountAsync(id));
         Assert.Null(await fixture.SiloServices.GetRequiredService<ISnapshotStore>().FindLatestAsync(id, CancellationToken.None));

@@ -76,7 +76,7 @@ for (var i = 0; i < launches; i++)
 
     var ide = clock.Elapsed.TotalMilliseconds;
     Console.WriteLine($"{running:0} {ide:0}");
-    await grain.DeleteAsync();
+    await grain.DeleteAsync("bench");
     while ((await grain.GetStatusAsync()).Phase != WorkspacePhase.Deleted)
     {
         await Task.Delay(50);

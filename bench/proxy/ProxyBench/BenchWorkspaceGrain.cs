@@ -33,13 +33,13 @@ internal sealed class BenchWorkspaceGrain(BenchUpstream upstream) : Grain, IWork
 
     public Task<WorkspaceStatus> GetStatusAsync() => throw new NotSupportedException();
 
-    public Task<WorkspaceStatus> StartAsync() => throw new NotSupportedException();
+    public Task<WorkspaceStatus> StartAsync(string actor) => throw new NotSupportedException();
 
-    public Task<WorkspaceStatus> StopAsync() => throw new NotSupportedException();
+    public Task<WorkspaceStatus> StopAsync(string actor) => throw new NotSupportedException();
 
-    public Task<WorkspaceStatus> DeleteAsync() => throw new NotSupportedException();
+    public Task<WorkspaceStatus> DeleteAsync(string actor) => throw new NotSupportedException();
 
-    public Task<WorkspaceRoute> SetPortVisibilityAsync(int port, bool isPublic) => throw new NotSupportedException();
+    public Task<WorkspaceRoute> SetPortVisibilityAsync(int port, bool isPublic, string actor) => throw new NotSupportedException();
 }
 
 internal sealed record BenchUpstream(Uri Uri);

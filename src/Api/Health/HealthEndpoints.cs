@@ -5,7 +5,7 @@ public static class HealthEndpoints
     /// <summary>/healthz: the process answers. /readyz: a grain call (which reads grain storage) succeeds.</summary>
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/healthz", () => TypedResults.Text("ok")).WithTags("Health").ExcludeFromDescription();
+        endpoints.MapGet("/healthz", () => TypedResults.Text("ok")).AllowAnonymous().WithTags("Health").ExcludeFromDescription();
         endpoints.MapGet("/readyz", async (IGrainFactory grains, CancellationToken cancellationToken) =>
         {
             try
@@ -18,7 +18,7 @@ public static class HealthEndpoints
                 return Results.Problem(
                     detail: "The grain service did not answer.", statusCode: StatusCodes.Status503ServiceUnavailable, title: "Not ready.");
             }
-        }).WithTags("Health").ExcludeFromDescription();
+        }).AllowAnonymous().WithTags("Health").ExcludeFromDescription();
         return endpoints;
     }
 }

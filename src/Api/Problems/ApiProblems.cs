@@ -28,6 +28,12 @@ public static class ApiProblems
     public static ProblemHttpResult NotFound(string id) =>
         Problem(StatusCodes.Status404NotFound, "No such workspace.", $"No workspace has the id '{id}'.", "workspace-not-found");
 
+    public static ProblemHttpResult Unauthenticated(string detail) =>
+        Problem(StatusCodes.Status401Unauthorized, "Not signed in.", detail, "unauthenticated");
+
+    public static ProblemHttpResult Forbidden(string detail) =>
+        Problem(StatusCodes.Status403Forbidden, "Not allowed.", detail, "forbidden");
+
     public static ProblemHttpResult Problem(int status, string title, string detail, string type) =>
         TypedResults.Problem(detail: detail, statusCode: status, title: title, type: "https://clouddevenv.dev/problems/" + type);
 }

@@ -1,4 +1,5 @@
-using System.Text.Json;
+using System.Security.Claims;
+using CloudDevEnv.Api.Identity;
 using CloudDevEnv.Api.Problems;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -7,24 +8,31 @@ namespace CloudDevEnv.Api.Workspaces;
 
 public static class WorkspaceEndpoints
 {
+    /// <summary>The rate-limiter policy on launches, per user.</summary>
+    public const string CreateRateLimit = "workspace-create";
+
     public static IEndpointRouteBuilder MapWorkspaceApi(this IEndpointRouteBuilder endpoints)
     {
         var api = endpoints.MapGroup("/api/workspaces").WithTags("Workspaces");
 
         api.MapPost("/", CreateAsync)
+            .RequireRateLimiting(CreateRateLimit)
             .Accepts<CreateWorkspaceRequest>("application/json")
             .Produces<WorkspaceResource>(StatusCodes.Status201Created)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
-            .WithSummary("Launch a workspace for a Git repository.");
-        api.MapGet("/", ListAsync).WithSummary("List an owner's workspaces.").ProducesProblem(StatusCodes.Status400BadRequest);
+            .WithSummary("Launch a workspace for a Git repository, owned by the signed-in user.");
+        api.MapGet("/", ListAsync)
+            .WithSummary("My workspaces; admins may ask for one owner's (?owner=) or everyone's (?all=true).")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
         api.MapGet("/{id}", GetAsync).WithSummary("Get one workspace.").ProducesProblem(StatusCodes.Status404NotFound);
-        api.MapPost("/{id}/start", (string id, IGrainFactory grains) => CommandAsync(id, grains, g => g.StartAsync()))
+        api.MapPost("/{id}/start", (string id, ClaimsPrincipal user, IGrainFactory grains) => CommandAsync(id, user, grains, (g, actor) => g.StartAsync(actor)))
             .WithSummary("Start a stopped workspace.").ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status429TooManyRequests);
-        api.MapPost("/{id}/stop", (string id, IGrainFactory grains) => CommandAsync(id, grains, g => g.StopAsync()))
+        api.MapPost("/{id}/stop", (string id, ClaimsPrincipal user, IGrainFactory grains) => CommandAsync(id, user, grains, (g, actor) => g.StopAsync(actor)))
             .WithSummary("Stop a workspace, keeping its files.").ProducesProblem(StatusCodes.Status409Conflict);
-        api.MapDelete("/{id}", (string id, IGrainFactory grains) => CommandAsync(id, grains, g => g.DeleteAsync()))
+        api.MapDelete("/{id}", (string id, ClaimsPrincipal user, IGrainFactory grains) => CommandAsync(id, user, grains, (g, actor) => g.DeleteAsync(actor)))
             .WithSummary("Delete a workspace and its files.").ProducesProblem(StatusCodes.Status404NotFound);
         api.MapGet("/{id}/events", WorkspaceEventStream.StreamAsync)
             .WithSummary("Server-Sent Events of the workspace's phase changes and log lines; ends when it is deleted.")
@@ -32,7 +40,8 @@ public static class WorkspaceEndpoints
         return endpoints;
     }
 
-    private static async Task<IResult> CreateAsync(HttpRequest request, IGrainFactory grains, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken cancellationToken)
+    private static async Task<IResult> CreateAsync(
+        HttpRequest request, ClaimsPrincipal user, IGrainFactory grains, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken cancellationToken)
     {
         var (body, problem) = await RequestBody.ReadAsync<CreateWorkspaceRequest>(request, ApiJson.Strict(json.Value.SerializerOptions), cancellationToken);
         if (problem is not null)
@@ -45,15 +54,10 @@ public static class WorkspaceEndpoints
             return ApiProblems.InvalidField("repoUrl", "repoUrl is required.");
         }
 
-        if (string.IsNullOrWhiteSpace(body.Owner))
-        {
-            return ApiProblems.InvalidField("owner", "owner is required.");
-        }
-
         var spec = new WorkspaceSpec(
             body.RepoUrl,
             body.Ref,
-            body.Owner,
+            user.UserId(),
             body.Image,
             Resources: null,
             IdleTimeout: body.IdleTimeoutMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null);
@@ -62,42 +66,69 @@ public static class WorkspaceEndpoints
         return TypedResults.Created($"/api/workspaces/{id}", WorkspaceResource.From(status));
     }
 
-    private static async Task<IResult> ListAsync(string? owner, IGrainFactory grains)
+    private static async Task<IResult> ListAsync(string? owner, bool? all, ClaimsPrincipal user, IGrainFactory grains)
     {
-        if (string.IsNullOrEmpty(owner))
+        IEnumerable<string> owners;
+        if (all == true)
         {
-            return ApiProblems.InvalidField("owner", "Name the owner whose workspaces to list: ?owner=<name>.");
+            if (!user.IsAdmin())
+            {
+                return ApiProblems.Forbidden("Listing everyone's workspaces needs the admin role.");
+            }
+
+            owners = await grains.GetGrain<IOwnerDirectoryGrain>(IOwnerDirectoryGrain.Key).ListAsync();
+        }
+        else if (!string.IsNullOrEmpty(owner) && owner != user.UserId())
+        {
+            if (!OwnerName.IsValid(owner))
+            {
+                return ApiProblems.InvalidField("owner", "owner is not a valid user id.");
+            }
+
+            if (!user.IsAdmin())
+            {
+                return ApiProblems.Forbidden("Listing another user's workspaces needs the admin role.");
+            }
+
+            owners = [owner];
+        }
+        else
+        {
+            owners = [user.UserId()];
         }
 
-        if (!OwnerName.IsValid(owner))
-        {
-            return ApiProblems.InvalidField("owner", "owner is not a valid user name.");
-        }
-
-        var ids = await grains.GetGrain<IOwnerGrain>(owner).ListAsync();
-        var statuses = await Task.WhenAll(ids.Select(id => grains.GetGrain<IWorkspaceGrain>(id).GetStatusAsync()));
-        return TypedResults.Ok(statuses.Select(s => WorkspaceResource.From(s, eventCount: 0)));
+        var ids = await Task.WhenAll(owners.Select(o => grains.GetGrain<IOwnerGrain>(o).ListAsync()));
+        var statuses = await Task.WhenAll(ids.SelectMany(i => i).Select(id => StatusOrNullAsync(grains, id)));
+        return TypedResults.Ok(statuses.OfType<WorkspaceStatus>().Select(s => WorkspaceResource.From(s, eventCount: 0)));
     }
 
-    private static async Task<Results<Ok<WorkspaceResource>, ProblemHttpResult>> GetAsync(string id, IGrainFactory grains)
+    /// <summary>An id left in an owner's index without a workspace behind it is skipped, not a failed listing.</summary>
+    private static async Task<WorkspaceStatus?> StatusOrNullAsync(IGrainFactory grains, string id)
     {
-        if (!WorkspaceId.IsValid(id))
+        try
         {
-            return ApiProblems.NotFound(id);
+            return await grains.GetGrain<IWorkspaceGrain>(id).GetStatusAsync();
         }
-
-        return TypedResults.Ok(WorkspaceResource.From(await grains.GetGrain<IWorkspaceGrain>(id).GetStatusAsync()));
+        catch (WorkspaceRejectedException e) when (e.Kind == WorkspaceRejection.NotFound)
+        {
+            return null;
+        }
     }
+
+    private static async Task<Results<Ok<WorkspaceResource>, ProblemHttpResult>> GetAsync(string id, ClaimsPrincipal user, IGrainFactory grains) =>
+        await WorkspaceAccess.FindAsync(grains, id, user) is { } status
+            ? TypedResults.Ok(WorkspaceResource.From(status))
+            : ApiProblems.NotFound(id);
 
     private static async Task<Results<Accepted<WorkspaceResource>, ProblemHttpResult>> CommandAsync(
-        string id, IGrainFactory grains, Func<IWorkspaceGrain, Task<WorkspaceStatus>> command)
+        string id, ClaimsPrincipal user, IGrainFactory grains, Func<IWorkspaceGrain, string, Task<WorkspaceStatus>> command)
     {
-        if (!WorkspaceId.IsValid(id))
+        if (await WorkspaceAccess.FindAsync(grains, id, user) is null)
         {
             return ApiProblems.NotFound(id);
         }
 
-        var status = await command(grains.GetGrain<IWorkspaceGrain>(id));
+        var status = await command(grains.GetGrain<IWorkspaceGrain>(id), user.UserId());
         return TypedResults.Accepted($"/api/workspaces/{id}", WorkspaceResource.From(status));
     }
 }

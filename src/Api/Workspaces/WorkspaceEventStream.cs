@@ -20,7 +20,7 @@ public static class WorkspaceEventStream
     public static async Task StreamAsync(
         string id, HttpContext context, IGrainFactory grains, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken cancellationToken)
     {
-        if (!WorkspaceId.IsValid(id))
+        if (await WorkspaceAccess.FindAsync(grains, id, context.User) is null)
         {
             await ApiProblems.NotFound(id).ExecuteAsync(context);
             return;

@@ -44,7 +44,8 @@ public sealed record WorkspaceResource(
         [.. status.RecentEvents.TakeLast(eventCount).Select(WorkspaceEventResource.From)]);
 }
 
-public sealed record WorkspaceEventResource(long Sequence, DateTimeOffset At, WorkspaceEventKind Kind, WorkspacePhase Phase, string Message)
+/// <param name="Actor">Who caused the event: a user id, or "@platform" for the platform's own work.</param>
+public sealed record WorkspaceEventResource(long Sequence, DateTimeOffset At, WorkspaceEventKind Kind, WorkspacePhase Phase, string Message, string? Actor)
 {
-    public static WorkspaceEventResource From(WorkspaceEvent e) => new(e.Sequence, e.At, e.Kind, e.Phase, e.Message);
+    public static WorkspaceEventResource From(WorkspaceEvent e) => new(e.Sequence, e.At, e.Kind, e.Phase, e.Message, e.Actor);
 }

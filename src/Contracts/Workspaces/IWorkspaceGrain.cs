@@ -6,7 +6,8 @@ namespace CloudDevEnv.Contracts.Workspaces;
 [Alias("cde.IWorkspaceGrain")]
 public interface IWorkspaceGrain : IGrainWithStringKey
 {
-    /// <summary>Creates the workspace with desired state Running. Refused if the id is taken.</summary>
+    /// <summary>Creates the workspace with desired state Running for <see cref="WorkspaceSpec.Owner"/>, who is the
+    /// event's actor. Refused if the id is taken.</summary>
     [Alias("Create")]
     Task<WorkspaceStatus> CreateAsync(WorkspaceSpec spec);
 
@@ -14,16 +15,18 @@ public interface IWorkspaceGrain : IGrainWithStringKey
     Task<WorkspaceStatus> GetStatusAsync();
 
     /// <summary>Asks for Running. Idempotent; refused once deleting or deleted.</summary>
+    /// <param name="actor">Who asks (a user id, or <see cref="WorkspaceActor.Platform"/>): recorded with the event.
+    /// The caller has decided that they may; the grain does not check it again.</param>
     [Alias("Start")]
-    Task<WorkspaceStatus> StartAsync();
+    Task<WorkspaceStatus> StartAsync(string actor);
 
     /// <summary>Asks for Stopped, keeping the files. Idempotent; refused once deleting or deleted.</summary>
     [Alias("Stop")]
-    Task<WorkspaceStatus> StopAsync();
+    Task<WorkspaceStatus> StopAsync(string actor);
 
     /// <summary>Asks for Deleted: container or pod and volumes are removed. Idempotent.</summary>
     [Alias("Delete")]
-    Task<WorkspaceStatus> DeleteAsync();
+    Task<WorkspaceStatus> DeleteAsync(string actor);
 
     /// <summary>Where the proxy sends this workspace's traffic.</summary>
     [Alias("GetRoute")]
@@ -31,7 +34,7 @@ public interface IWorkspaceGrain : IGrainWithStringKey
 
     /// <summary>Makes a port reachable by anyone (public) or by the owner alone (private, the default).</summary>
     [Alias("SetPortVisibility")]
-    Task<WorkspaceRoute> SetPortVisibilityAsync(int port, bool isPublic);
+    Task<WorkspaceRoute> SetPortVisibilityAsync(int port, bool isPublic, string actor);
 
     /// <summary>The proxy saw traffic at <paramref name="at"/>: postpones the idle stop.</summary>
     [OneWay, Alias("ReportActivity")]

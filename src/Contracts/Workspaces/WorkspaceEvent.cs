@@ -15,10 +15,13 @@ public enum WorkspaceEventKind
 }
 
 /// <summary>One thing that happened to a workspace. Sequence numbers grow by one per event.</summary>
+/// <param name="Actor">Who caused it: the user id behind a command, or <see cref="WorkspaceActor.Platform"/>.
+/// Null only in events recorded before actors were.</param>
 [GenerateSerializer, Immutable, Alias("cde.WorkspaceEvent")]
 public sealed record WorkspaceEvent(
     long Sequence,
     DateTimeOffset At,
     WorkspaceEventKind Kind,
     WorkspacePhase Phase,
-    string Message);
+    string Message,
+    string? Actor = null);

@@ -24,6 +24,13 @@ public sealed class OwnerGrain(
                 $"{this.GetPrimaryKeyString()} already has {s.RunSlots.Count} running workspaces, the most allowed ({limit}). Stop or delete one first.");
         }
 
+        // Listed for the administrators before this owner's first workspace is stored, so none is ever missing there.
+        if (!s.InDirectory)
+        {
+            await GrainFactory.GetGrain<IOwnerDirectoryGrain>(IOwnerDirectoryGrain.Key).RegisterAsync(this.GetPrimaryKeyString());
+            s.InDirectory = true;
+        }
+
         s.RunSlots.Add(workspaceId);
         if (!s.Workspaces.Contains(workspaceId))
         {

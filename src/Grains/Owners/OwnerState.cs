@@ -8,4 +8,7 @@ public sealed class OwnerState
 
     /// <summary>Workspaces whose desired state is Running: they count against the quota.</summary>
     [Id(1)] public HashSet<string> RunSlots { get; set; } = [];
+
+    /// <summary>Registered in <see cref="IOwnerDirectoryGrain"/>: true once, then never asked again.</summary>
+    [Id(2)] public bool InDirectory { get; set; }
 }

@@ -110,7 +110,7 @@ public sealed partial class WorkspaceGrain(
             S.Phase = WorkspacePhase.Pending;
             S.Desired = DesiredState.Running;
             S.CreatedAt = now;
-            Record(WorkspaceEventKind.Phase, $"Created for {normalized.Owner} from {normalized.RepoUrl}.");
+            Record(WorkspaceEventKind.Phase, $"Created for {normalized.Owner} from {normalized.RepoUrl}.", actor: normalized.Owner);
             await PersistAsync();
         }
         catch
@@ -133,7 +133,7 @@ public sealed partial class WorkspaceGrain(
         return Task.FromResult(Status());
     }
 
-    async Task<WorkspaceStatus> IWorkspaceGrain.StartAsync()
+    async Task<WorkspaceStatus> IWorkspaceGrain.StartAsync(string actor)
     {
         EnsureExists();
         EnsureNotDeleted("start");
@@ -144,7 +144,7 @@ public sealed partial class WorkspaceGrain(
 
         await Owner.AcquireRunSlotAsync(Id);
         S.Desired = DesiredState.Running;
-        Record(WorkspaceEventKind.Command, "Start requested.");
+        Record(WorkspaceEventKind.Command, "Start requested.", actor: actor);
         if (S.Phase == WorkspacePhase.Failed)
         {
             Transition(WorkspacePhase.Pending, "Retrying after a failure.");
@@ -156,7 +156,7 @@ public sealed partial class WorkspaceGrain(
         return Status();
     }
 
-    async Task<WorkspaceStatus> IWorkspaceGrain.StopAsync()
+    async Task<WorkspaceStatus> IWorkspaceGrain.StopAsync(string actor)
     {
         EnsureExists();
         EnsureNotDeleted("stop");
@@ -165,17 +165,17 @@ public sealed partial class WorkspaceGrain(
             return Status();
         }
 
-        await RequestStopAsync("Stop requested.");
+        await RequestStopAsync("Stop requested.", actor);
         return Status();
     }
 
-    async Task<WorkspaceStatus> IWorkspaceGrain.DeleteAsync()
+    async Task<WorkspaceStatus> IWorkspaceGrain.DeleteAsync(string actor)
     {
         EnsureExists();
         if (S.Desired != DesiredState.Deleted)
         {
             S.Desired = DesiredState.Deleted;
-            Record(WorkspaceEventKind.Command, "Delete requested.");
+            Record(WorkspaceEventKind.Command, "Delete requested.", actor: actor);
             await PersistAsync();
             await Owner.ReleaseRunSlotAsync(Id);
             await EnsureReminderAsync(true);
@@ -200,7 +200,7 @@ public sealed partial class WorkspaceGrain(
         return Route();
     }
 
-    async Task<WorkspaceRoute> IWorkspaceGrain.SetPortVisibilityAsync(int port, bool isPublic)
+    async Task<WorkspaceRoute> IWorkspaceGrain.SetPortVisibilityAsync(int port, bool isPublic, string actor)
     {
         EnsureExists();
         EnsureNotDeleted("change a port of");
@@ -209,10 +209,17 @@ public sealed partial class WorkspaceGrain(
             throw new WorkspaceRejectedException(WorkspaceRejection.Invalid, "port must be between 1 and 65535.", "port");
         }
 
+        // The IDE is a shell on the workspace: making its port public would hand the workspace to anyone with the URL.
+        if (isPublic && port == Options.IdePort)
+        {
+            throw new WorkspaceRejectedException(
+                WorkspaceRejection.Invalid, $"Port {port} is the workspace's IDE; it is private to its owner and cannot be made public.", "port");
+        }
+
         var changed = isPublic ? S.PublicPorts.Add(port) : S.PublicPorts.Remove(port);
         if (changed)
         {
-            Record(WorkspaceEventKind.Command, $"Port {port} is now {(isPublic ? "public" : "private")}.");
+            Record(WorkspaceEventKind.Command, $"Port {port} is now {(isPublic ? "public" : "private")}.", actor: actor);
             await PersistAsync();
         }
 
@@ -532,13 +539,13 @@ public sealed partial class WorkspaceGrain(
         var idle = S.Spec!.IdleTimeout!.Value;
         if (now - (S.LastActivityAt ?? S.RunningSince ?? now) >= idle)
         {
-            await RequestStopAsync($"Stopping: no activity for {idle.TotalMinutes:0} min.");
+            await RequestStopAsync($"Stopping: no activity for {idle.TotalMinutes:0} min.", WorkspaceActor.Platform);
             return true;
         }
 
         if (S.RunningSince is { } since && now - since >= Options.MaxLifetime)
         {
-            await RequestStopAsync($"Stopping: running for the maximum of {Options.MaxLifetime.TotalHours:0.#} h.");
+            await RequestStopAsync($"Stopping: running for the maximum of {Options.MaxLifetime.TotalHours:0.#} h.", WorkspaceActor.Platform);
             return true;
         }
 
@@ -606,10 +613,10 @@ public sealed partial class WorkspaceGrain(
         }
     }
 
-    private async Task RequestStopAsync(string why)
+    private async Task RequestStopAsync(string why, string actor)
     {
         S.Desired = DesiredState.Stopped;
-        Record(WorkspaceEventKind.Command, why);
+        Record(WorkspaceEventKind.Command, why, actor: actor);
         await PersistAsync();
         await Owner.ReleaseRunSlotAsync(Id);
         Dirty();
@@ -662,10 +669,10 @@ public sealed partial class WorkspaceGrain(
         Record(WorkspaceEventKind.Phase, reason is null ? to.ToString() : $"{to}: {reason}");
     }
 
-    private void Record(WorkspaceEventKind kind, string message, WorkspacePhase? phase = null)
+    private void Record(WorkspaceEventKind kind, string message, WorkspacePhase? phase = null, string actor = WorkspaceActor.Platform)
     {
         var now = time.GetUtcNow();
-        var evt = new WorkspaceEvent(S.NextSequence++, now, kind, phase ?? S.Phase, message);
+        var evt = new WorkspaceEvent(S.NextSequence++, now, kind, phase ?? S.Phase, message, actor);
         S.Events.Add(evt);
         if (S.Events.Count > Options.RecentEventCount)
         {

@@ -20,7 +20,7 @@ public static partial class WorkspaceSpecValidator
 
         if (!OwnerName.IsValid(spec.Owner))
         {
-            throw Invalid("owner", $"owner must be 1 to {OwnerName.MaxLength} letters, digits, '.', '_' or '-', starting with a letter or digit.");
+            throw Invalid("owner", $"owner must be 1 to {OwnerName.MaxLength} letters, digits, '.', '_', '@' or '-', starting with a letter or digit.");
         }
 
         if (spec.Ref is not null && !GitRef.IsValid(spec.Ref))

@@ -9,4 +9,8 @@ public interface IWorkspaceAccessTokens
     /// The caller must have checked that <paramref name="owner"/> owns the workspace; the proxy checks it again
     /// on every request against the grain's route.</summary>
     Uri CreateSignInUrl(string workspaceId, string owner);
+
+    /// <summary>The same for the IDE host (<paramref name="port"/> null) or a port's host, landing on
+    /// <paramref name="returnPath"/> (made safe with <see cref="ReturnPath"/>).</summary>
+    Uri CreateSignInUrl(string workspaceId, int? port, string owner, string returnPath);
 }

@@ -15,26 +15,28 @@ internal sealed class WorkspaceAccessTokens(
 {
     public const string SignInPath = "/_cde/signin";
 
-    public Uri CreateSignInUrl(string workspaceId, string owner)
+    public Uri CreateSignInUrl(string workspaceId, string owner) => CreateSignInUrl(workspaceId, null, owner, "/");
+
+    public Uri CreateSignInUrl(string workspaceId, int? port, string owner, string returnPath)
     {
         if (!WorkspaceId.IsValid(workspaceId))
         {
             throw new ArgumentException($"'{workspaceId}' is not a workspace id.", nameof(workspaceId));
         }
 
-        return CreateSignInUrl(workspaceId, workspaceId, owner, "/");
-    }
+        if (port is < 1 or > 65535)
+        {
+            throw new ArgumentOutOfRangeException(nameof(port), port, "A port is 1 to 65535.");
+        }
 
-    /// <summary>A sign-in link for one host label (the IDE's or a port's) that lands on <paramref name="returnPath"/>.</summary>
-    internal Uri CreateSignInUrl(string workspaceId, string label, string owner, string returnPath)
-    {
         if (!OwnerName.IsValid(owner))
         {
             throw new ArgumentException($"'{owner}' is not an owner name.", nameof(owner));
         }
 
+        var label = port is null ? workspaceId : $"{port}-{workspaceId}";
         var token = CreateToken(label, owner);
-        var port = label == workspaceId ? (int?)null : int.Parse(label.AsSpan(0, label.IndexOf('-')));
+        returnPath = ReturnPath.Sanitize(returnPath);
         var query = $"?token={Uri.EscapeDataString(token)}";
         if (returnPath != "/")
         {

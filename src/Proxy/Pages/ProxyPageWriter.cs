@@ -7,7 +7,7 @@ namespace CloudDevEnv.Proxy.Pages;
 
 /// <summary>Writes <see cref="ProxyPage"/>s as small self-contained HTML documents (no scripts, no external
 /// resources). Every value is HTML-encoded; nothing from an exception is ever shown.</summary>
-internal static class ProxyPageWriter
+public static class ProxyPageWriter
 {
     public static Task WriteAsync(HttpContext context, ProxyPage page)
     {
@@ -37,7 +37,7 @@ internal static class ProxyPageWriter
         return response.WriteAsync(Render(page), context.RequestAborted);
     }
 
-    internal static string Render(ProxyPage page)
+    public static string Render(ProxyPage page)
     {
         var html = HtmlEncoder.Default;
         var refresh = page.RefreshSeconds is { } seconds
@@ -63,7 +63,7 @@ internal static class ProxyPageWriter
             <h1>{html.Encode(page.Title)}</h1>
             <p>{html.Encode(page.Message)}</p>
             {link}
-            <p class="status">{page.StatusCode.ToString(CultureInfo.InvariantCulture)} · CloudDevEnv workspace proxy</p>
+            <p class="status">{page.StatusCode.ToString(CultureInfo.InvariantCulture)} · CloudDevEnv</p>
             </body>
             </html>
             """;

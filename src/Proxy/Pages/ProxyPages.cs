@@ -5,12 +5,11 @@ using Microsoft.Extensions.Options;
 namespace CloudDevEnv.Proxy.Pages;
 
 /// <summary>The texts of the proxy's pages, in one place.</summary>
-internal sealed class ProxyPages(IOptions<WorkspaceProxyOptions> options)
+public sealed class ProxyPages(IOptions<WorkspaceProxyOptions> options)
 {
     private readonly WorkspaceProxyOptions _options = options.Value;
 
-    private (string, string)? Dashboard =>
-        string.IsNullOrEmpty(_options.DashboardUrl) ? null : ("Go to the dashboard", _options.DashboardUrl);
+    private (string, string)? Dashboard => ("Go to your workspaces", _options.PlatformUrl);
 
     public ProxyPage BadHost(string? host) => new(StatusCodes.Status400BadRequest, "Not a workspace address",
         $"'{host}' is not a workspace address. Workspaces are reached at <id>.{_options.Domain} or <port>-<id>.{_options.Domain}.");
@@ -22,10 +21,12 @@ internal sealed class ProxyPages(IOptions<WorkspaceProxyOptions> options)
         "This address is reserved by the workspace proxy.");
 
     public ProxyPage SignInRequired(string workspaceId) => new(StatusCodes.Status401Unauthorized, "Sign in to open this workspace",
-        $"Workspace '{workspaceId}' is private. Open it from the dashboard, which signs you in to it.", Link: Dashboard);
+        $"Workspace '{workspaceId}' is private. Open it in a browser, or from your workspaces, which signs you in to it.", Link: Dashboard);
 
+    /// <summary>Said alike of a workspace that is someone else's and of one that does not exist, so that the page
+    /// tells a visitor nothing about other people's workspaces.</summary>
     public ProxyPage NotOwner(string workspaceId) => new(StatusCodes.Status403Forbidden, "Not your workspace",
-        $"Workspace '{workspaceId}' belongs to someone else.", Link: Dashboard);
+        $"Workspace '{workspaceId}' belongs to someone else, or does not exist.", Link: Dashboard);
 
     public ProxyPage BadSignInLink() => new(StatusCodes.Status401Unauthorized, "This sign-in link is not valid",
         "The link has expired, was already used, or belongs to another workspace. Open the workspace again from the dashboard for a new one.",

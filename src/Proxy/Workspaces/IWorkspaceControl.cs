@@ -9,8 +9,9 @@ internal interface IWorkspaceControl
     /// <summary>Null when no workspace has this id.</summary>
     Task<WorkspaceRoute?> GetRouteAsync(string workspaceId);
 
-    /// <summary>Asks for Running. Throws <see cref="WorkspaceRejectedException"/> when refused (e.g. quota).</summary>
-    Task StartAsync(string workspaceId);
+    /// <summary>Asks for Running on behalf of <paramref name="user"/>, whose cookie the proxy checked. Throws
+    /// <see cref="WorkspaceRejectedException"/> when refused (e.g. quota).</summary>
+    Task StartAsync(string workspaceId, string user);
 
     /// <summary>One-way: never waits for the grain.</summary>
     void ReportActivity(string workspaceId, DateTimeOffset at);

@@ -35,7 +35,7 @@ internal sealed class OrleansWorkspaceControl : IWorkspaceControl
         }
     }
 
-    public Task StartAsync(string workspaceId) => Grain(workspaceId).StartAsync();
+    public Task StartAsync(string workspaceId, string user) => Grain(workspaceId).StartAsync(user);
 
     public void ReportActivity(string workspaceId, DateTimeOffset at) => _ = Grain(workspaceId).ReportActivityAsync(at);
 

@@ -19,6 +19,15 @@ public static class EnvironmentShortcuts
             }
         }
 
+        if (getVariable("CDE_ADMINS") is { Length: > 0 } admins)
+        {
+            var names = admins.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            for (var i = 0; i < names.Length; i++)
+            {
+                settings[$"Auth:Admins:{i}"] = names[i];
+            }
+        }
+
         return settings;
 
         void Map(string variable, string key)

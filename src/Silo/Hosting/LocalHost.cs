@@ -1,9 +1,12 @@
+using System.Net;
 using CloudDevEnv.Api;
+using CloudDevEnv.Api.Identity;
 using CloudDevEnv.Grains;
 using CloudDevEnv.LocalStorage;
 using CloudDevEnv.LocalStorage.Snapshots;
 using CloudDevEnv.Proxy;
 using CloudDevEnv.Runtime.Docker;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
@@ -26,6 +29,10 @@ public static class LocalHost
                 ["Workspaces:FallbackImage"] = WorkspaceImages.WorkspaceImage,
                 // The short-lived container that reads a remote repository's devcontainer.json needs git, not the IDE.
                 ["Provisioning:PrepareImage"] = WorkspaceImages.BaseImage,
+
+                // One developer on their own machine: the development sign-in, which believes any user name (it is
+                // refused below unless the API listens on loopback only).
+                ["Auth:DevSignIn:Enabled"] = "true",
             },
         });
         builder.Configuration.AddInMemoryCollection(EnvironmentShortcuts.Read(Environment.GetEnvironmentVariable));
@@ -47,6 +54,13 @@ public static class LocalHost
             builder.Configuration.AddInMemoryCollection([new("Proxy:SigningKeyFile", Path.Combine(dataDir, "proxy-signing.key"))]);
         }
         builder.WebHost.UseUrls(host.ApiUrl, host.ProxyUrl);
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = DefaultsFromUrls(host) });
+        RefuseDevSignInOffLoopback(builder.Configuration, host);
+
+        // Session cookies stay valid across restarts: the keys that protect them live beside the grain state.
+        builder.Services.AddDataProtection()
+            .SetApplicationName("clouddevenv")
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDir, "keys")));
 
         builder.UseOrleans(silo =>
         {
@@ -64,7 +78,7 @@ public static class LocalHost
         builder.Services.AddWorkspaceGrains(builder.Configuration);
         builder.Services.AddLocalFolderSnapshotStore(builder.Configuration, Path.Combine(dataDir, "snapshots"));
         builder.Services.AddDockerWorkspaceRuntime(builder.Configuration);
-        builder.Services.AddWorkspaceApi();
+        builder.Services.AddWorkspaceApi(builder.Configuration);
         builder.Services.AddWorkspaceProxy(builder.Configuration);
         return builder;
     }
@@ -77,10 +91,36 @@ public static class LocalHost
         // One process, two listeners: the proxy's port carries workspace traffic only.
         app.MapWhen(context => context.Connection.LocalPort == proxyPort, proxy => proxy.UseWorkspaceProxy());
 
-        // Routing after the proxy's branch, so that proxied requests never go through API route matching.
-        app.UseRouting();
+        // The API after the proxy's branch, so that proxied requests never go through its Host check, sign-in or routing.
         app.UseWorkspaceApi();
-        app.MapOrleansDashboard("/dashboard");
+        app.MapOrleansDashboard("/dashboard").RequireAuthorization(AuthSchemes.AdminPolicy);
         return app;
+    }
+
+    /// <summary>What follows from the listen addresses unless configured: the Host names the API answers, and the
+    /// address the proxy sends browsers to for signing in to a workspace.</summary>
+    private static Dictionary<string, string?> DefaultsFromUrls(LocalHostOptions host)
+    {
+        var api = new Uri(host.ApiUrl);
+        var port = api.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return new Dictionary<string, string?>
+        {
+            ["Api:AllowedHosts:0"] = $"{api.Host}:{port}",
+            ["Api:AllowedHosts:1"] = $"localhost:{port}",
+            ["Proxy:PlatformUrl"] = api.GetLeftPart(UriPartial.Authority) + "/",
+        };
+    }
+
+    private static void RefuseDevSignInOffLoopback(IConfiguration configuration, LocalHostOptions host)
+    {
+        var devSignIn = configuration.GetSection(AuthOptions.SectionName).Get<AuthOptions>()?.DevSignIn.Enabled == true;
+        var apiHost = new Uri(host.ApiUrl).Host;
+        var loopback = apiHost == "localhost" || (IPAddress.TryParse(apiHost, out var address) && IPAddress.IsLoopback(address));
+        if (devSignIn && !loopback)
+        {
+            throw new StartupException(
+                $"The development sign-in believes any user name, so it is on only while the API listens on loopback, not on {host.ApiUrl}. " +
+                "Configure GitHub or OpenID Connect sign-in and set Auth:DevSignIn:Enabled=false, or listen on 127.0.0.1.");
+        }
     }
 }

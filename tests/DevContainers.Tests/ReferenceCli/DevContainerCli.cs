@@ -39,7 +39,7 @@ internal static class DevContainerCli
         if (!File.Exists(BinaryPath))
         {
             Assert.Fail($"The devcontainer reference CLI is not installed ({BinaryPath} is missing). "
-                + "Run scripts/install-devcontainer-cli.sh from the repository root (needs node and npm).");
+                + "Run scripts/install-node-tools.sh from the repository root (needs node and npm).");
         }
         return FindNodeFolder() ?? throw new InvalidOperationException(
             "Node.js ('node') is not on PATH; the devcontainer reference CLI needs it.");

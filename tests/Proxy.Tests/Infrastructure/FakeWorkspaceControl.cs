@@ -57,7 +57,7 @@ internal sealed class FakeWorkspaceControl : IWorkspaceControl
         return Task.FromResult(_routes.TryGetValue(workspaceId, out var route) ? route : null);
     }
 
-    public Task StartAsync(string workspaceId)
+    public Task StartAsync(string workspaceId, string user)
     {
         Starts.Enqueue(workspaceId);
         OnStart?.Invoke(workspaceId);
