@@ -52,6 +52,7 @@ public static class ApiServiceCollectionExtensions
         app.UseExceptionHandler();
         app.UseMiddleware<ApiHostFilter>();
         app.UseStatusCodePages();
+        app.UseMiddleware<QueryTokenRefusal>();
         app.UseRouting();
         app.UseAuthentication();
         app.UseMiddleware<CsrfProtection>();

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using CloudDevEnv.DevContainers.Tests.ReferenceCli;
 
 namespace CloudDevEnv.Api.Tests;
 
@@ -47,7 +48,7 @@ public sealed class SiloProcess : IAsyncDisposable
 
     private static SiloProcess Launch(string dataDir, int[] ports, IReadOnlyDictionary<string, string>? environment)
     {
-        var dll = Path.Combine(RepositoryRoot(), "src", "Silo", "bin", Configuration(), "net10.0", "CloudDevEnv.Silo.dll");
+        var dll = Path.Combine(RepositoryRoot.Path, "src", "Silo", "bin", Configuration(), "net10.0", "CloudDevEnv.Silo.dll");
         Assert.True(File.Exists(dll), $"The host is not built: {dll} is missing (run ./test.sh, which builds the solution first).");
 
         var start = new ProcessStartInfo("dotnet")
@@ -143,15 +144,4 @@ public sealed class SiloProcess : IAsyncDisposable
 
     private static string Configuration() =>
         AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-
-    private static string RepositoryRoot()
-    {
-        var folder = new DirectoryInfo(AppContext.BaseDirectory);
-        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "CloudDevEnv.sln")))
-        {
-            folder = folder.Parent;
-        }
-
-        return folder?.FullName ?? throw new InvalidOperationException("CloudDevEnv.sln not found above " + AppContext.BaseDirectory);
-    }
 }

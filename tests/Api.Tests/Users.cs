@@ -21,7 +21,7 @@ public static class Users
 
     public static HttpClient WithToken(Uri api, string token)
     {
-        var client = new HttpClient { BaseAddress = api };
+        var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = api };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return client;
     }
