@@ -86,6 +86,13 @@ public static class LocalHost
     public static WebApplication Build(WebApplicationBuilder builder)
     {
         var app = builder.Build();
+        if (app.Services.GetRequiredService<SignInProviders>().DevSignIn)
+        {
+            app.Logger.LogWarning(
+                "Development sign-in is on: anyone who can reach {ApiUrl} can sign in as any user. Set Auth:DevSignIn:Enabled=false and configure GitHub or OpenID Connect for anything but one developer's machine",
+                app.Services.GetRequiredService<IOptions<LocalHostOptions>>().Value.ApiUrl);
+        }
+
         var proxyPort = app.Services.GetRequiredService<IOptions<LocalHostOptions>>().Value.ProxyPort;
 
         // One process, two listeners: the proxy's port carries workspace traffic only.
