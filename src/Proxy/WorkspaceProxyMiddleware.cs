@@ -86,7 +86,6 @@ internal sealed partial class WorkspaceProxyMiddleware(
             return;
         }
 
-        var port = address.Port ?? route.IdePort;
         var isUpgrade = IsUpgrade(context);
 
         // Only the IDE host is never public: making a port public never opens the IDE's own host.
@@ -120,16 +119,18 @@ internal sealed partial class WorkspaceProxyMiddleware(
             return;
         }
 
-        if (!route.Endpoints.TryGetValue(port, out var endpoint))
+        if (route is not { Gateway: { } gateway, GatewaySecret: { } secret })
         {
-            await ProxyPageWriter.WriteAsync(context, pages.PortNotExposed(address.WorkspaceId, port));
+            await ProxyPageWriter.WriteAsync(context, pages.UpstreamDown(address.WorkspaceId, address.Port));
             return;
         }
 
-        await ForwardAsync(context, entry, address, port, endpoint, isUpgrade);
+        // Every host of the workspace goes to its gateway, which takes the request on to the IDE or to the port.
+        WorkspaceRequestTransformer.SetTarget(context, address, secret);
+        await ForwardAsync(context, entry, address, gateway, isUpgrade);
     }
 
-    private async Task ForwardAsync(HttpContext context, RouteCacheEntry entry, WorkspaceAddress address, int port, Uri endpoint, bool isUpgrade)
+    private async Task ForwardAsync(HttpContext context, RouteCacheEntry entry, WorkspaceAddress address, Uri gateway, bool isUpgrade)
     {
         var bodySize = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
         if (bodySize is { IsReadOnly: false })
@@ -145,7 +146,7 @@ internal sealed partial class WorkspaceProxyMiddleware(
             entry.ConnectionOpened();
             try
             {
-                error = await forwarder.SendAsync(context, endpoint.AbsoluteUri, upstream.Invoker, upstream.Upgrade, transformer);
+                error = await forwarder.SendAsync(context, gateway.AbsoluteUri, upstream.Invoker, upstream.Upgrade, transformer);
             }
             finally
             {
@@ -154,7 +155,7 @@ internal sealed partial class WorkspaceProxyMiddleware(
         }
         else
         {
-            error = await forwarder.SendAsync(context, endpoint.AbsoluteUri, upstream.Invoker, upstream.Request, transformer);
+            error = await forwarder.SendAsync(context, gateway.AbsoluteUri, upstream.Invoker, upstream.Request, transformer);
         }
 
         if (error == ForwarderError.None)
@@ -163,7 +164,7 @@ internal sealed partial class WorkspaceProxyMiddleware(
         }
 
         var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
-        LogForwardFailed(logger, address.WorkspaceId, port, error, exception);
+        LogForwardFailed(logger, address.WorkspaceId, address.Port, error, exception);
         if (error == ForwarderError.Request)
         {
             // The workspace may have moved or stopped and the event been lost: read the route again next time.
@@ -173,7 +174,7 @@ internal sealed partial class WorkspaceProxyMiddleware(
         if (!context.Response.HasStarted && error is ForwarderError.Request or ForwarderError.RequestTimedOut
                 or ForwarderError.ResponseHeaders or ForwarderError.UpgradeRequestDestination)
         {
-            await ProxyPageWriter.WriteAsync(context, pages.UpstreamDown(address.WorkspaceId, port));
+            await ProxyPageWriter.WriteAsync(context, pages.UpstreamDown(address.WorkspaceId, address.Port));
         }
     }
 
@@ -263,8 +264,8 @@ internal sealed partial class WorkspaceProxyMiddleware(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a WebSocket to workspace {WorkspaceId} from foreign origin {Origin}")]
     private static partial void LogForeignOrigin(ILogger logger, string workspaceId, string origin);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Forwarding to workspace {WorkspaceId} port {Port} failed: {Error}")]
-    private static partial void LogForwardFailed(ILogger logger, string workspaceId, int port, ForwarderError error, Exception? exception);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Forwarding to workspace {WorkspaceId} port {Port} (null: the IDE) failed: {Error}")]
+    private static partial void LogForwardFailed(ILogger logger, string workspaceId, int? port, ForwarderError error, Exception? exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Waking workspace {WorkspaceId} ({Phase}) on its owner's visit")]
     private static partial void LogWaking(ILogger logger, string workspaceId, WorkspacePhase phase);

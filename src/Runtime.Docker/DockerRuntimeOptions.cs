@@ -35,7 +35,7 @@ public sealed class DockerRuntimeOptions
     /// <summary>Allows a <see cref="PublishAddress"/> that is not a loopback address. Off by default.</summary>
     public bool AllowNonLoopbackPublish { get; set; }
 
-    /// <summary>The host name put in <see cref="RuntimeInstance.Endpoints"/>; empty: the publish address
+    /// <summary>The host name put in <see cref="RuntimeInstance.Gateway"/>; empty: the publish address
     /// (127.0.0.1 when publishing on 0.0.0.0, [::1] on ::).</summary>
     public string? EndpointHost { get; set; }
 
@@ -76,10 +76,13 @@ public sealed class DockerRuntimeOptions
     /// <summary>Maximum number of processes in a workspace (fork-bomb guard); 0: no limit.</summary>
     public long PidsLimit { get; set; } = 4096;
 
-    /// <summary>The docker network workspaces join; empty: the engine's default bridge.</summary>
+    /// <summary>The docker network every workspace joins. Empty (the default): each workspace gets a bridge network of
+    /// its own (<c>&lt;prefix&gt;&lt;workspace id&gt;</c>), so that no workspace reaches another's; the gateway's secret
+    /// is the second lock. A shared network keeps only that one.</summary>
     public string? Network { get; set; }
 
-    /// <summary>The network mode of <c>RUN</c> steps in image builds (e.g. "host"); empty: the engine's default.</summary>
+    /// <summary>The network mode of <c>RUN</c> steps in image builds: empty, the engine's default bridge (which no
+    /// workspace is on, and whose reach beyond the host is the engine's egress setting); "none" builds without any network.</summary>
     public string? BuildNetworkMode { get; set; }
 
     /// <summary>Whether <see cref="IWorkspaceRuntime.PrepareImageAsync"/> tries to pull an image that is not

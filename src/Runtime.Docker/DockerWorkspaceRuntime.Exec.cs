@@ -101,34 +101,4 @@ public sealed partial class DockerWorkspaceRuntime
     /// <summary>HTTP GET of <c>/</c> on the port's published host port. Any response below 500 counts as answering
     /// (a 302 to a login page, a 401 or a 404 all prove a server is up); 5xx, refused or reset connections,
     /// and no answer within <see cref="DockerRuntimeOptions.ProbeTimeout"/> do not.</summary>
-    public async Task<bool> ProbeHttpAsync(string workspaceId, int port, CancellationToken cancellationToken)
-    {
-        ValidateId(workspaceId);
-        var container = await FindAsync(workspaceId, cancellationToken);
-        if (container is null || container.State?.Running != true)
-        {
-            return false;
-        }
-
-        if (!ToInstance(container).Endpoints.TryGetValue(port, out var endpoint))
-        {
-            return false;
-        }
-
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_options.ProbeTimeout);
-        try
-        {
-            using var response = await _probe.GetAsync(endpoint, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
-            return (int)response.StatusCode < 500;
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw;
-        }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException)
-        {
-            return false;
-        }
-    }
 }

@@ -11,14 +11,15 @@ public sealed partial class DockerWorkspaceRuntime
     {
         var labels = c.Config?.Labels ?? new Dictionary<string, string>();
         var state = MapState(c.State?.Status);
-        var endpoints = new Dictionary<int, Uri>();
-        if (state == InstanceState.Running && c.NetworkSettings?.Ports is { } ports)
+        Uri? gateway = null;
+        if (state == InstanceState.Running && GatewayPortOf(labels) is { } gatewayPort && c.NetworkSettings?.Ports is { } ports)
         {
             foreach (var (key, bindings) in ports)
             {
-                if (TryParsePort(key, out var port) && bindings?.FirstOrDefault(b => !string.IsNullOrEmpty(b.HostPort)) is { } binding)
+                if (TryParsePort(key, out var port) && port == gatewayPort
+                    && bindings?.FirstOrDefault(b => !string.IsNullOrEmpty(b.HostPort)) is { } binding)
                 {
-                    endpoints[port] = EndpointUri(binding.HostIP, binding.HostPort);
+                    gateway = EndpointUri(binding.HostIP, binding.HostPort);
                 }
             }
         }
@@ -29,7 +30,7 @@ public sealed partial class DockerWorkspaceRuntime
             c.Name?.TrimStart('/') ?? "",
             c.Config?.Image ?? c.Image ?? "",
             state,
-            endpoints,
+            gateway,
             state == InstanceState.Exited ? (int?)(c.State?.ExitCode ?? 0) : null);
     }
 
@@ -37,14 +38,14 @@ public sealed partial class DockerWorkspaceRuntime
     {
         var labels = c.Labels ?? new Dictionary<string, string>();
         var state = MapState(c.State);
-        var endpoints = new Dictionary<int, Uri>();
-        if (state == InstanceState.Running)
+        Uri? gateway = null;
+        if (state == InstanceState.Running && GatewayPortOf(labels) is { } gatewayPort)
         {
             foreach (var p in c.Ports ?? [])
             {
-                if (p.PublicPort is { } hostPort && string.Equals(p.Type, "tcp", StringComparison.OrdinalIgnoreCase) && !endpoints.ContainsKey(p.PrivatePort))
+                if (p.PublicPort is { } hostPort && p.PrivatePort == gatewayPort && string.Equals(p.Type, "tcp", StringComparison.OrdinalIgnoreCase))
                 {
-                    endpoints[p.PrivatePort] = EndpointUri(p.IP, hostPort.ToString(CultureInfo.InvariantCulture));
+                    gateway ??= EndpointUri(p.IP, hostPort.ToString(CultureInfo.InvariantCulture));
                 }
             }
         }
@@ -61,9 +62,14 @@ public sealed partial class DockerWorkspaceRuntime
             c.Names?.FirstOrDefault()?.TrimStart('/') ?? "",
             c.Image ?? "",
             state,
-            endpoints,
+            gateway,
             exitCode);
     }
+
+    private static int? GatewayPortOf(IDictionary<string, string> labels) =>
+        labels.TryGetValue(RuntimeLabels.GatewayPort, out var value) && int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var port)
+            ? port
+            : null;
 
     private static string Label(IDictionary<string, string> labels, string key) =>
         labels.TryGetValue(key, out var value) ? value : "";

@@ -17,8 +17,17 @@ public sealed partial class DockerWorkspaceRuntime
 
         if (await FindAsync(id, cancellationToken) is { } existing)
         {
-            _logger.LogInformation("Workspace {WorkspaceId}: adopting container {Container}", id, existing.Name.TrimStart('/'));
-            return ToInstance(existing);
+            if (spec.Gateway is null || HasGateway(existing, spec.Gateway))
+            {
+                _logger.LogInformation("Workspace {WorkspaceId}: adopting container {Container}", id, existing.Name.TrimStart('/'));
+                return ToInstance(existing);
+            }
+
+            // Made before the workspace had this gateway (an older version, or another secret): its volumes stay, the
+            // container is made anew, so that no container of a workspace ever answers without the lock.
+            _logger.LogInformation("Workspace {WorkspaceId}: container {Container} has no gateway of this workspace; replacing it", id, existing.Name.TrimStart('/'));
+            await RemoveIfPresentAsync($"Replacing the container of workspace {id}", token =>
+                _client.Containers.RemoveContainerAsync(existing.ID, new ContainerRemoveParameters { Force = true }, token), cancellationToken);
         }
 
         var image = await TryInspectImageAsync(spec.Image, cancellationToken)
@@ -27,6 +36,7 @@ public sealed partial class DockerWorkspaceRuntime
 
         var user = string.IsNullOrWhiteSpace(spec.User) ? image.Config?.User : spec.User;
         var labels = Labels(id, spec.Owner);
+        var network = await EnsureNetworkAsync(id, labels, cancellationToken);
 
         await EnsureVolumeAsync(VolumeName(id, WorkspacesRole), labels, WorkspacesRole, cancellationToken);
         await EnsureVolumeAsync(VolumeName(id, HomeRole), labels, HomeRole, cancellationToken);
@@ -39,6 +49,11 @@ public sealed partial class DockerWorkspaceRuntime
         if (await IdeBundleMountAsync(cancellationToken) is { } ide)
         {
             mounts.Add(ide);
+        }
+        else if (spec.Gateway is not null)
+        {
+            throw new WorkspaceRuntimeException(
+                $"Workspace {id}: the gateway runs on the IDE bundle's node, but Runtime:Docker:IdeBundleSource is \"none\".", isPermanent: true);
         }
 
         foreach (var m in spec.Mounts)
@@ -58,15 +73,25 @@ public sealed partial class DockerWorkspaceRuntime
             mounts.Add(new Mount { Type = "volume", Source = volume, Target = m.Target, ReadOnly = m.ReadOnly });
         }
 
-        var portKeys = spec.Ports.Distinct().Select(p => $"{p}/tcp").ToList();
+        // Only the gateway is published (on the publish address, a loopback one unless allowed otherwise): everything
+        // else of the workspace is reached through it, with its secret.
+        List<string> portKeys = spec.Gateway is { } gateway ? [$"{gateway.Port}/tcp"] : [];
+        var environment = spec.Environment.Select(kv => $"{kv.Key}={kv.Value}").ToList();
+        var containerLabels = new Dictionary<string, string>(labels);
+        if (spec.Gateway is { } g)
+        {
+            environment.AddRange(GatewayEnvironment(g));
+            containerLabels[RuntimeLabels.GatewayPort] = g.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         var parameters = new CreateContainerParameters
         {
             Name = ContainerName(id),
             Image = spec.Image,
             Hostname = id,
             User = string.IsNullOrWhiteSpace(spec.User) ? null! : spec.User,
-            Env = spec.Environment.Select(kv => $"{kv.Key}={kv.Value}").ToList(),
-            Labels = labels,
+            Env = environment,
+            Labels = containerLabels,
             ExposedPorts = portKeys.ToDictionary(k => k, _ => new EmptyStruct()),
             StopTimeout = _options.DefaultStopGrace,
             HostConfig = new HostConfig
@@ -84,7 +109,7 @@ public sealed partial class DockerWorkspaceRuntime
                 Memory = Math.Max(0, spec.Resources.MemoryBytes),
                 PidsLimit = _options.PidsLimit > 0 ? _options.PidsLimit : null,
                 RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.No },
-                NetworkMode = string.IsNullOrWhiteSpace(_options.Network) ? null! : _options.Network,
+                NetworkMode = network,
             },
         };
         if (spec.Command is { Count: > 0 } command)
@@ -93,7 +118,9 @@ public sealed partial class DockerWorkspaceRuntime
         }
         else
         {
-            parameters.Entrypoint = [.. _keepAlive];
+            // The gateway keeps a reachable workspace up; an instance nobody reaches just sleeps. Either way the
+            // container's own entrypoint is overridden, as devcontainers' overrideCommand does.
+            parameters.Entrypoint = spec.Gateway is null ? [.. _keepAlive] : GatewayCommand();
             parameters.Cmd = [];
         }
 
@@ -186,6 +213,12 @@ public sealed partial class DockerWorkspaceRuntime
 
     public async Task DeleteAsync(string workspaceId, CancellationToken cancellationToken)
     {
+        await DeleteContainersAndVolumesAsync(workspaceId, cancellationToken);
+        await RemoveNetworksAsync(workspaceId, cancellationToken);
+    }
+
+    private async Task DeleteContainersAndVolumesAsync(string workspaceId, CancellationToken cancellationToken)
+    {
         ValidateId(workspaceId);
         var action = $"Deleting workspace {workspaceId}";
         var containers = await ListLabelledAsync(workspaceId, action, cancellationToken);
@@ -267,9 +300,24 @@ public sealed partial class DockerWorkspaceRuntime
             throw new WorkspaceRuntimeException($"Workspace {spec.WorkspaceId}: no image.", isPermanent: true);
         }
 
-        if (spec.Ports.FirstOrDefault(p => p is < 1 or > 65535) is var bad && bad != 0)
+        if (spec.Gateway is { } gateway)
         {
-            throw new WorkspaceRuntimeException($"Workspace {spec.WorkspaceId}: port {bad} is not a TCP port.", isPermanent: true);
+            if (gateway.Port is < 1 or > 65535 || gateway.IdePort is < 1 or > 65535 || gateway.Port == gateway.IdePort)
+            {
+                throw new WorkspaceRuntimeException(
+                    $"Workspace {spec.WorkspaceId}: the gateway needs two different TCP ports, not {gateway.Port} and {gateway.IdePort}.", isPermanent: true);
+            }
+
+            if (gateway.Secret.Length < InstanceGateway.MinSecretLength)
+            {
+                throw new WorkspaceRuntimeException(
+                    $"Workspace {spec.WorkspaceId}: the gateway's secret must hold at least {InstanceGateway.MinSecretLength} characters.", isPermanent: true);
+            }
+
+            if (spec.Command is not null)
+            {
+                throw new WorkspaceRuntimeException($"Workspace {spec.WorkspaceId}: an instance with a gateway runs no command of its own.", isPermanent: true);
+            }
         }
 
         if (spec.Resources.Cpus < 0 || double.IsNaN(spec.Resources.Cpus) || spec.Resources.MemoryBytes < 0)

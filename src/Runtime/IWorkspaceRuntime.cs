@@ -37,8 +37,8 @@ public interface IWorkspaceRuntime
     /// <summary>Runs a command inside the running instance; its output is sent line by line to <paramref name="output"/>.</summary>
     Task<ExecResult> ExecAsync(string workspaceId, ExecRequest request, IProgress<string> output, CancellationToken cancellationToken);
 
-    /// <summary>True when something inside the instance answers HTTP on <paramref name="port"/>.</summary>
-    Task<bool> ProbeHttpAsync(string workspaceId, int port, CancellationToken cancellationToken);
+    /// <summary>True when the IDE answers HTTP through the instance's gateway (and so the gateway answers too).</summary>
+    Task<bool> ProbeIdeAsync(string workspaceId, CancellationToken cancellationToken);
 
     /// <summary>A tar stream of <paramref name="path"/> inside the instance (for snapshots).</summary>
     Task<Stream> ArchiveAsync(string workspaceId, string path, CancellationToken cancellationToken);

@@ -3,18 +3,35 @@ namespace CloudDevEnv.Runtime;
 /// <summary>What to create for a workspace. Fits a container with named volumes as well as a pod with a PVC.</summary>
 /// <param name="Command">The entry command; null runs one that only keeps the instance up (as the devcontainer
 /// CLI's overrideCommand does): the IDE and the hooks are started later by exec.</param>
-/// <param name="Ports">Ports inside the instance that must be reachable from the proxy.</param>
-/// <param name="Mounts">Extra mounts, e.g. a local repository bind-mounted read-only for file:// clones.</param>
+/// <param name="Gateway">The workspace gateway, the instance's one way in: null for an instance nobody reaches (the
+/// short-lived one that reads a repository). With it, <paramref name="Command"/> must be null: the gateway is what
+/// keeps the instance up.</param>
+/// <param name="Mounts">Extra mounts, e.g. a local repository bind-mounted read-only for a clone.</param>
 public sealed record InstanceSpec(
     string WorkspaceId,
     string Owner,
     string Image,
     IReadOnlyList<string>? Command,
     IReadOnlyDictionary<string, string> Environment,
-    IReadOnlyList<int> Ports,
+    InstanceGateway? Gateway,
     IReadOnlyList<InstanceMount> Mounts,
     InstanceResources Resources,
     string? User = null);
+
+/// <summary>The platform's gateway inside an instance (<c>images/workspace/gateway.mjs</c>): the only port the proxy
+/// reaches, and the lock on every other. It answers only requests that carry <paramref name="Secret"/> (which the proxy
+/// adds and no browser ever sees), and passes each on to the IDE (listening on loopback at <paramref name="IdePort"/>)
+/// or to whatever port of the instance the request names, so that every program a user starts is reachable through
+/// the proxy, declared in forwardPorts or not, and none is reachable any other way.</summary>
+/// <param name="Port">Where the gateway listens inside the instance; the runtime makes it reachable from the proxy only.</param>
+public sealed record InstanceGateway(int Port, int IdePort, string Secret)
+{
+    public const int MinSecretLength = 32;
+
+    /// <summary>A fresh secret: 32 random bytes, base64url.</summary>
+    public static string NewSecret() =>
+        System.Buffers.Text.Base64Url.EncodeToString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+}
 
 /// <param name="Source">A host path for a bind mount. For a volume, a name that is the workspace's own: the runtime
 /// scopes it to the workspace (so that two workspaces asking for "cache" get two volumes), creates it labelled with

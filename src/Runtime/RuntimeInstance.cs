@@ -13,7 +13,8 @@ public enum InstanceState
 
 /// <summary>A workspace's backing container or pod as the runtime reports it.</summary>
 /// <param name="Name">The container or pod name, shown in the workspace status.</param>
-/// <param name="Endpoints">Instance port → base URI the proxy can reach; empty unless running.</param>
+/// <param name="Gateway">Where the proxy reaches the instance's gateway; null unless running (and for an instance
+/// without one).</param>
 /// <param name="ExitCode">The main process's exit code once it has exited.</param>
 public sealed record RuntimeInstance(
     string WorkspaceId,
@@ -21,5 +22,5 @@ public sealed record RuntimeInstance(
     string Name,
     string Image,
     InstanceState State,
-    IReadOnlyDictionary<int, Uri> Endpoints,
+    Uri? Gateway,
     int? ExitCode);

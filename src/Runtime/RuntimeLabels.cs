@@ -11,4 +11,7 @@ public static class RuntimeLabels
     /// <summary>Which installation of the platform (one data folder locally, one service in a cluster) made it:
     /// start-up reconciliation looks only at its own, so installations sharing an engine leave each other alone.</summary>
     public const string Installation = "dev.clouddevenv.installation";
+
+    /// <summary>On an instance with a gateway: the port it listens on inside.</summary>
+    public const string GatewayPort = "dev.clouddevenv.gateway-port";
 }

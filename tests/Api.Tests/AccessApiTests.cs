@@ -139,9 +139,10 @@ public sealed class AccessApiTests(HostFixture host) : IAsyncLifetime
         await Problems.AssertAsync(await owner.PutAsync($"/api/workspaces/{id}/ports/99999", Json("""{"visibility":"public"}""")), HttpStatusCode.BadRequest, "port");
         await Problems.AssertAsync(await owner.PostAsync("/api/workspaces/calm-otter-abcdefghij/open", null), HttpStatusCode.NotFound);
 
-        // The IDE's own port never opens to the world.
-        var ide = await Problems.AssertAsync(await owner.PutAsync($"/api/workspaces/{id}/ports/8080", Json("""{"visibility":"public"}""")), HttpStatusCode.BadRequest, "port");
-        Assert.Contains("8080", ide.GetProperty("detail").GetString());
+        // The IDE's own port never opens to the world (8080 is just another port for a user's server).
+        var ide = await Problems.AssertAsync(await owner.PutAsync($"/api/workspaces/{id}/ports/13337", Json("""{"visibility":"public"}""")), HttpStatusCode.BadRequest, "port");
+        Assert.Contains("13337", ide.GetProperty("detail").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await owner.PutAsync($"/api/workspaces/{id}/ports/8080", Json("""{"visibility":"public"}"""))).StatusCode);
     }
 
     private static StringContent Json(string json) => new(json, Encoding.UTF8, new MediaTypeHeaderValue("application/json"));

@@ -37,10 +37,11 @@ public sealed class RemoteDevContainerTests(ClusterFixture fixture)
 
         var prepare = Assert.Single(fixture.Runtime.Created, s => s.WorkspaceId == id + "-prepare");
         Assert.Equal("0", prepare.User);
-        Assert.Empty(prepare.Ports);
+        Assert.Null(prepare.Gateway);
         Assert.False(fixture.Runtime.Exists(id + "-prepare"));
 
         var workspace = Assert.Single(fixture.Runtime.Created, s => s.WorkspaceId == id);
+        Assert.NotNull(workspace.Gateway);
         var volume = Assert.Single(workspace.Mounts);
         Assert.Equal(new InstanceMount("cache", "/cache", false, InstanceMountKind.Volume), volume);
     }

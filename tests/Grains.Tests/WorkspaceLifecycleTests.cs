@@ -210,7 +210,7 @@ public sealed class WorkspaceLifecycleTests(ClusterFixture fixture)
             "the workspace to notice the silent IDE");
         var running = await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
 
-        Assert.Contains(running.RecentEvents, e => e.Kind == WorkspaceEventKind.Phase && e.Message.Contains("The IDE stopped answering on port 8080"));
+        Assert.Contains(running.RecentEvents, e => e.Kind == WorkspaceEventKind.Phase && e.Message.Contains("The IDE stopped answering."));
         Assert.Equal(2, fixture.Runtime.Execs(id).Count(e => e.Detached));
         Assert.Single(fixture.Runtime.Execs(id), e => e.Command.Contains("clone"));
         Assert.True(fixture.Runtime.Calls(nameof(IWorkspaceRuntime.CreateAsync)) - creates <= 1, "the container is adopted, not replaced");
@@ -312,7 +312,9 @@ public sealed class WorkspaceLifecycleTests(ClusterFixture fixture)
 
         var route = await grain.SetPortVisibilityAsync(3000, isPublic: true, "ada");
         Assert.Contains(3000, route.PublicPorts);
-        Assert.Equal(fixture.Runtime.EndpointBase, route.Endpoints[route.IdePort]);
+        Assert.Equal(fixture.Runtime.EndpointBase, route.Gateway);
+        Assert.True(route.GatewaySecret?.Length >= InstanceGateway.MinSecretLength);
+        Assert.Equal(route.GatewaySecret, Assert.Single(fixture.Runtime.Created, s => s.WorkspaceId == route.Id).Gateway!.Secret);
         var changed = (await grain.GetStatusAsync()).RecentEvents[^1];
         Assert.Equal(("Port 3000 is now public.", "ada"), (changed.Message, changed.Actor));
 
@@ -328,7 +330,7 @@ public sealed class WorkspaceLifecycleTests(ClusterFixture fixture)
     {
         var grain = NewGrain();
         await grain.CreateAsync(Specs.New());
-        var idePort = (await grain.GetRouteAsync()).IdePort;
+        var idePort = new CloudDevEnv.Grains.Workspaces.WorkspaceOptions().IdePort;
 
         var error = await Assert.ThrowsAsync<WorkspaceRejectedException>(() => grain.SetPortVisibilityAsync(idePort, true, "ada"));
         Assert.Equal(("port", WorkspaceRejection.Invalid), (error.Field, error.Kind));

@@ -52,6 +52,34 @@ public sealed class ForwardingTests(ProxyFixture fixture) : IClassFixture<ProxyF
         Assert.Equal("app_session=keep-me", headers["cookie"]);
     }
 
+    [Theory]
+    [InlineData(null, "ide")]
+    [InlineData(3000, "3000")]
+    public async Task The_gateway_gets_the_workspace_secret_and_the_target_and_a_client_can_forge_neither(int? port, string target)
+    {
+        var id = fixture.NewWorkspace(publicPorts: [3000]);
+        using var browser = await fixture.SignedInBrowserAsync(id);
+        using var request = new HttpRequestMessage(HttpMethod.Get, fixture.Proxy.Url(port is null ? id : $"{port}-{id}", "/headers"));
+        request.Headers.TryAddWithoutValidation(GatewayProtocol.SecretHeader, "forged-secret");
+        request.Headers.TryAddWithoutValidation(GatewayProtocol.TargetHeader, "13337");
+        using var response = await browser.SendAsync(request);
+        var headers = UpstreamServer.ParseHeaders(await response.Content.ReadAsStringAsync());
+
+        Assert.Equal(Infrastructure.FakeWorkspaceControl.GatewaySecret, headers[GatewayProtocol.SecretHeader.ToLowerInvariant()]);
+        Assert.Equal(target, headers[GatewayProtocol.TargetHeader.ToLowerInvariant()]);
+    }
+
+    [Fact]
+    public async Task The_gateway_secret_never_reaches_the_browser()
+    {
+        var id = fixture.NewWorkspace();
+        using var browser = await fixture.SignedInBrowserAsync(id);
+        using var response = await browser.GetAsync(fixture.Proxy.Url(id, "/hello"));
+        Assert.Equal("hello from upstream", await response.Content.ReadAsStringAsync());
+        var everything = string.Join("\n", response.Headers.Concat(response.Content.Headers).SelectMany(h => h.Value));
+        Assert.DoesNotContain(Infrastructure.FakeWorkspaceControl.GatewaySecret, everything);
+    }
+
     [Fact]
     public async Task Preserve_host_passes_the_browsers_host_on()
     {

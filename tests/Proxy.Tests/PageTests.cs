@@ -106,13 +106,16 @@ public sealed class PageTests(ProxyFixture fixture) : IClassFixture<ProxyFixture
     }
 
     [Fact]
-    public async Task A_port_the_workspace_does_not_expose_gets_a_502_page()
+    public async Task A_port_nothing_listens_on_gets_the_proxys_502_page_instead_of_the_gateways_answer()
     {
-        var id = fixture.NewWorkspace(publicPorts: [4000]);
+        var port = UpstreamServer.NoListenerPort;
+        var id = fixture.NewWorkspace(publicPorts: [port]);
         using var browser = new Browser(Proxy);
-        using var response = await browser.GetAsync(Proxy.Url($"4000-{id}", "/"));
+        using var response = await browser.GetAsync(Proxy.Url($"{port}-{id}", "/"));
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
-        Assert.Contains("does not expose port 4000", await response.Content.ReadAsStringAsync());
+        Assert.Equal("text/html; charset=utf-8", response.Content.Headers.ContentType!.ToString());
+        Assert.Contains($"nothing answered on port {port}", await response.Content.ReadAsStringAsync());
+        Assert.False(response.Headers.Contains(GatewayProtocol.StatusHeader));
     }
 
     [Fact]

@@ -51,11 +51,14 @@ public sealed class DockerFixture : IAsyncLifetime
         return tag;
     }
 
-    public InstanceSpec Spec(string workspaceId, string? image = null, IReadOnlyList<int>? ports = null,
+    /// <summary>The gateway the tests give a workspace: the platform's default ports, a secret of the run's.</summary>
+    public static readonly InstanceGateway Gateway = new(61100, 13337, InstanceGateway.NewSecret());
+
+    public InstanceSpec Spec(string workspaceId, string? image = null, InstanceGateway? gateway = null,
         InstanceResources? resources = null, IReadOnlyDictionary<string, string>? environment = null,
         IReadOnlyList<InstanceMount>? mounts = null, IReadOnlyList<string>? command = null, string? user = null) =>
         new(workspaceId, Owner, image ?? WorkspaceImages.WorkspaceImage, command,
-            environment ?? new Dictionary<string, string>(), ports ?? [], mounts ?? [],
+            environment ?? new Dictionary<string, string>(), gateway, mounts ?? [],
             resources ?? new InstanceResources(0, 0), user);
 
     public async Task InitializeAsync()

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Diagnostics;
 
 namespace CloudDevEnv.Runtime.Docker.Tests;
@@ -71,31 +72,36 @@ public sealed class ExecTests(DockerFixture fx, ITestOutputHelper output)
         try
         {
             var watch = Stopwatch.StartNew();
-            await fx.Runtime.CreateAsync(fx.Spec(id, ports: [8080]), default);
+            await fx.Runtime.CreateAsync(fx.Spec(id, gateway: DockerFixture.Gateway), default);
             await fx.Runtime.StartAsync(id, default);
             output.WriteLine($"create + start: {watch.ElapsedMilliseconds} ms");
 
-            // Published, but nothing listens yet: the probe must say no (docker-proxy accepts and closes).
-            Assert.False(await fx.Runtime.ProbeHttpAsync(id, 8080, default));
-            Assert.False(await fx.Runtime.ProbeHttpAsync(id, 9999, default));
+            // The gateway answers, but nothing listens on the IDE's port yet: the probe must say no.
+            Assert.False(await fx.Runtime.ProbeIdeAsync(id, default));
 
             watch.Restart();
             var lines = new LineCollector(output);
             var started = await fx.Runtime.ExecAsync(id, new ExecRequest(
-                [WorkspaceImages.CodeServerPath, "--auth", "none", "--bind-addr", "0.0.0.0:8080", "--disable-telemetry", "--disable-update-check", "/workspaces"],
+                [WorkspaceImages.CodeServerPath, "--auth", "none", "--bind-addr", "127.0.0.1:13337", "--disable-telemetry", "--disable-update-check", "/workspaces"],
                 User: WorkspaceImages.WorkspaceUser, Detached: true), lines, default);
             output.WriteLine($"detached exec returned after {watch.ElapsedMilliseconds} ms");
             Assert.Equal(0, started.ExitCode);
             Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), "a detached exec must not wait for the server");
 
-            var answered = await Eventually.WaitAsync(() => fx.Runtime.ProbeHttpAsync(id, 8080, default), TimeSpan.FromSeconds(90), "code-server answering");
+            var answered = await Eventually.WaitAsync(() => fx.Runtime.ProbeIdeAsync(id, default), TimeSpan.FromSeconds(90), "code-server answering");
             output.WriteLine($"code-server answered after {answered.TotalMilliseconds:0} ms");
 
             var instance = await fx.Runtime.InspectAsync(id, default);
-            var endpoint = instance!.Endpoints[8080];
+            var endpoint = instance!.Gateway!;
             Assert.Equal("127.0.0.1", endpoint.Host);
             using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false });
-            var page = await http.GetStringAsync(endpoint);
+
+            // Only through the gateway, and only with the secret: a local process that finds the published port gets nothing.
+            Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync(endpoint)).StatusCode);
+            using var request = new HttpRequestMessage(HttpMethod.Get, endpoint);
+            request.Headers.Add(GatewayProtocol.SecretHeader, DockerFixture.Gateway.Secret);
+            request.Headers.Add(GatewayProtocol.TargetHeader, GatewayProtocol.IdeTarget);
+            var page = await (await http.SendAsync(request)).Content.ReadAsStringAsync();
             Assert.Contains("vscode", page, StringComparison.OrdinalIgnoreCase);
 
             // The server runs as the workspace user, under the container's init.

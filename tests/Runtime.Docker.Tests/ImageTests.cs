@@ -46,7 +46,7 @@ public sealed class ImageTests(DockerFixture fx, ITestOutputHelper output) : IDi
         var id = fx.NewWorkspaceId("bundle");
         try
         {
-            await fx.Runtime.CreateAsync(fx.Spec(id, image: tag, ports: [8080]), default);
+            await fx.Runtime.CreateAsync(fx.Spec(id, image: tag, gateway: DockerFixture.Gateway), default);
             await fx.Runtime.StartAsync(id, default);
 
             var version = await fx.Runtime.ExecAsync(id, new ExecRequest([WorkspaceImages.CodeServerPath, "--version"]), new LineCollector(output), default);
@@ -60,8 +60,8 @@ public sealed class ImageTests(DockerFixture fx, ITestOutputHelper output) : IDi
             Assert.Equal("dev\nide-read-only\nworkspaces-writable\n/home/dev", checks.OutputTail);
 
             await fx.Runtime.ExecAsync(id, new ExecRequest(
-                [WorkspaceImages.CodeServerPath, "--auth", "none", "--bind-addr", "0.0.0.0:8080", "/workspaces"], Detached: true), new LineCollector(), default);
-            var answered = await Eventually.WaitAsync(() => fx.Runtime.ProbeHttpAsync(id, 8080, default), TimeSpan.FromSeconds(90), "code-server in an image without the IDE");
+                [WorkspaceImages.CodeServerPath, "--auth", "none", "--bind-addr", "127.0.0.1:13337", "/workspaces"], Detached: true), new LineCollector(), default);
+            var answered = await Eventually.WaitAsync(() => fx.Runtime.ProbeIdeAsync(id, default), TimeSpan.FromSeconds(90), "code-server in an image without the IDE");
             output.WriteLine($"code-server answered after {answered.TotalMilliseconds:0} ms");
         }
         finally

@@ -14,7 +14,7 @@ public sealed class LifecycleTests(DockerFixture fx, ITestOutputHelper output)
         var id = fx.NewWorkspaceId("create");
         try
         {
-            var spec = fx.Spec(id, ports: [8080, 3000], resources: new InstanceResources(1.5, 512L * 1024 * 1024),
+            var spec = fx.Spec(id, gateway: DockerFixture.Gateway, resources: new InstanceResources(1.5, 512L * 1024 * 1024),
                 environment: new Dictionary<string, string> { ["GREETING"] = "hello world" });
             var watch = Stopwatch.StartNew();
             var created = await fx.Runtime.CreateAsync(spec, default);
@@ -26,7 +26,7 @@ public sealed class LifecycleTests(DockerFixture fx, ITestOutputHelper output)
             Assert.Equal(WorkspaceImages.WorkspaceImage, created.Image);
             Assert.Equal(TimeSpan.FromSeconds(10), (await fx.Engine.Containers.InspectContainerAsync("cde-" + id)).Config!.StopTimeout);
             Assert.Equal(InstanceState.Created, created.State);
-            Assert.Empty(created.Endpoints);
+            Assert.Null(created.Gateway);
 
             var c = await fx.Engine.Containers.InspectContainerAsync("cde-" + id);
             Assert.NotNull(c.Config);
@@ -48,8 +48,10 @@ public sealed class LifecycleTests(DockerFixture fx, ITestOutputHelper output)
             Assert.Equal(512L * 1024 * 1024, host.Memory);
             Assert.True(host.PidsLimit > 0);
 
-            // Ports: published on 127.0.0.1 only, ephemeral host ports.
-            Assert.Equal(2, host.PortBindings.Count);
+            // One port published, the gateway's, on 127.0.0.1 only, on an ephemeral host port; a network of its own.
+            Assert.Equal(["61100/tcp"], host.PortBindings.Keys);
+            Assert.Equal("cde-" + id, host.NetworkMode);
+            Assert.Contains($"CDE_GATEWAY_SECRET={DockerFixture.Gateway.Secret}", c.Config.Env);
             foreach (var (port, bindings) in host.PortBindings)
             {
                 var binding = Assert.Single(bindings);
@@ -80,12 +82,8 @@ public sealed class LifecycleTests(DockerFixture fx, ITestOutputHelper output)
             var running = await fx.Runtime.InspectAsync(id, default);
             Assert.NotNull(running);
             Assert.Equal(InstanceState.Running, running.State);
-            Assert.Equal([3000, 8080], running.Endpoints.Keys.Order());
-            foreach (var uri in running.Endpoints.Values)
-            {
-                Assert.Equal("127.0.0.1", uri.Host);
-                Assert.True(uri.Port > 0);
-            }
+            Assert.Equal("127.0.0.1", running.Gateway!.Host);
+            Assert.True(running.Gateway.Port > 0);
 
             c = await fx.Engine.Containers.InspectContainerAsync("cde-" + id);
             Assert.All(c.NetworkSettings!.Ports!.Values.SelectMany(b => b), b => Assert.Equal("127.0.0.1", b.HostIP));
@@ -136,7 +134,7 @@ public sealed class LifecycleTests(DockerFixture fx, ITestOutputHelper output)
             var stopped = await fx.Runtime.InspectAsync(id, default);
             Assert.NotNull(stopped);
             Assert.Equal(InstanceState.Exited, stopped.State);
-            Assert.Empty(stopped.Endpoints);
+            Assert.Null(stopped.Gateway);
             Assert.NotNull(stopped.ExitCode);
             await fx.Engine.Volumes.InspectAsync($"cde-{id}-workspaces");
             await fx.Engine.Volumes.InspectAsync($"cde-{id}-home");
@@ -162,9 +160,9 @@ public sealed class LifecycleTests(DockerFixture fx, ITestOutputHelper output)
         var id = fx.NewWorkspaceId("adopt");
         try
         {
-            var first = await fx.Runtime.CreateAsync(fx.Spec(id, ports: [8080]), default);
+            var first = await fx.Runtime.CreateAsync(fx.Spec(id, gateway: DockerFixture.Gateway), default);
             await fx.Runtime.StartAsync(id, default);
-            var again = await fx.Runtime.CreateAsync(fx.Spec(id, ports: [8080]), default);
+            var again = await fx.Runtime.CreateAsync(fx.Spec(id, gateway: DockerFixture.Gateway), default);
             Assert.Equal(first.Name, again.Name);
             Assert.Equal(InstanceState.Running, again.State);
 
@@ -229,7 +227,7 @@ public sealed class LifecycleTests(DockerFixture fx, ITestOutputHelper output)
         var b = fx.NewWorkspaceId("list");
         try
         {
-            await fx.Runtime.CreateAsync(fx.Spec(a, ports: [8080]), default);
+            await fx.Runtime.CreateAsync(fx.Spec(a, gateway: DockerFixture.Gateway), default);
             await fx.Runtime.CreateAsync(fx.Spec(b), default);
             await fx.Runtime.StartAsync(a, default);
 
@@ -238,8 +236,8 @@ public sealed class LifecycleTests(DockerFixture fx, ITestOutputHelper output)
             var lb = Assert.Single(all, i => i.WorkspaceId == b);
             Assert.Equal(DockerFixture.Owner, la.Owner);
             Assert.Equal(InstanceState.Running, la.State);
-            Assert.Equal("127.0.0.1", Assert.Single(la.Endpoints).Value.Host);
-            Assert.Equal(8080, la.Endpoints.Keys.Single());
+            Assert.Equal("127.0.0.1", la.Gateway!.Host);
+            Assert.Null(lb.Gateway);
             Assert.Equal(InstanceState.Created, lb.State);
             Assert.Equal("cde-" + b, lb.Name);
 
@@ -322,7 +320,7 @@ public sealed class LifecycleTests(DockerFixture fx, ITestOutputHelper output)
         var start = await Assert.ThrowsAsync<WorkspaceRuntimeException>(() => fx.Runtime.StartAsync(missing, default));
         Assert.True(start.IsPermanent);
         Assert.Contains("has no container", start.Message);
-        Assert.False(await fx.Runtime.ProbeHttpAsync(missing, 8080, default));
+        Assert.False(await fx.Runtime.ProbeIdeAsync(missing, default));
 
         var invalid = await Assert.ThrowsAsync<WorkspaceRuntimeException>(() => fx.Runtime.CreateAsync(fx.Spec("Not_A_Label"), default));
         Assert.True(invalid.IsPermanent);

@@ -206,9 +206,9 @@ public sealed class WorkspaceRuntimeDouble : IWorkspaceRuntime
         return new ExecResult(0, string.Empty);
     }
 
-    public async Task<bool> ProbeHttpAsync(string workspaceId, int port, CancellationToken cancellationToken)
+    public async Task<bool> ProbeIdeAsync(string workspaceId, CancellationToken cancellationToken)
     {
-        await EnterAsync(nameof(ProbeHttpAsync), cancellationToken);
+        await EnterAsync(nameof(ProbeIdeAsync), cancellationToken);
         if (ProbeHandler is { } probe)
         {
             return probe(workspaceId);
@@ -347,7 +347,7 @@ public sealed class WorkspaceRuntimeDouble : IWorkspaceRuntime
             "double-" + Spec.WorkspaceId,
             Spec.Image,
             State,
-            State == InstanceState.Running ? Spec.Ports.ToDictionary(p => p, _ => endpointBase) : new Dictionary<int, Uri>(),
+            State == InstanceState.Running && Spec.Gateway is not null ? endpointBase : null,
             State == InstanceState.Exited ? ExitCode : null);
     }
 }

@@ -53,7 +53,11 @@ public sealed class ContainerReadTests(ContainerReadClusterFixture fixture)
         Assert.Equal("dev", await _probe.ShAsync(id, $"cat {folder}/.cde-post-create"));
         Assert.True(await _probe.IdeAnswersAsync(grain), "code-server does not answer");
         Assert.Equal("dev", await _probe.ShAsync(
-            id, "for p in /proc/[0-9]*; do grep -qa /opt/clouddevenv/id[e] $p/cmdline 2>/dev/null && stat -c %U $p; done | sort -u"));
+            id, "for p in /proc/[0-9]*; do grep -qa code-serve[r] $p/cmdline 2>/dev/null && stat -c %U $p; done | sort -u"));
+
+        // The gateway, the workspace's lock, runs as the container itself: the IDE's user cannot stop or replace it.
+        Assert.Equal("root", await _probe.ShAsync(
+            id, "for p in /proc/[0-9]*; do grep -qa gateway.mj[s] $p/cmdline 2>/dev/null && stat -c %U $p; done | sort -u"));
 
         // The volume mount is the workspace's own: labelled with it, kept, removed with it.
         await _probe.ShAsync(id, "echo cached > /cache/file");

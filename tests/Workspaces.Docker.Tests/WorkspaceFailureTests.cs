@@ -104,7 +104,7 @@ public sealed class WorkspaceFailureTests(WorkspaceClusterFixture fixture)
         // A container with our labels but no workspace behind it, as a crash between create and record leaves.
         var orphan = fixture.NewId("orphan");
         await fixture.Runtime.CreateAsync(
-            new InstanceSpec(orphan, "wdt-owner", WorkspaceImages.BaseImage, null, new Dictionary<string, string>(), [], [], new InstanceResources(0, 0)),
+            new InstanceSpec(orphan, "wdt-owner", WorkspaceImages.BaseImage, null, new Dictionary<string, string>(), null, [], new InstanceResources(0, 0)),
             CancellationToken.None);
         Assert.Equal(2, await _probe.VolumeCountAsync(orphan));
 

@@ -39,19 +39,23 @@ public sealed class WorkspaceProbe(WorkspaceClusterFixture fixture)
     public Task<ExecResult> TryShAsync(string workspaceId, string script, string? user = null) =>
         fixture.Runtime.ExecAsync(workspaceId, new ExecRequest(["/bin/sh", "-c", script], User: user), new Progress<string>(), CancellationToken.None);
 
-    /// <summary>GETs the IDE through its published 127.0.0.1 port; true when it answers below 500.</summary>
+    /// <summary>GETs the IDE through the workspace gateway's published 127.0.0.1 port, with its secret, as the proxy
+    /// does; true when it answers below 500.</summary>
     public async Task<bool> IdeAnswersAsync(IWorkspaceGrain grain)
     {
         var route = await grain.GetRouteAsync();
-        if (!route.Endpoints.TryGetValue(route.IdePort, out var endpoint))
+        if (route.Gateway is not { } gateway)
         {
             return false;
         }
 
-        Assert.Equal("127.0.0.1", endpoint.Host);
+        Assert.Equal("127.0.0.1", gateway.Host);
         try
         {
-            using var response = await Http.GetAsync(endpoint);
+            using var request = new HttpRequestMessage(HttpMethod.Get, gateway);
+            request.Headers.Add(GatewayProtocol.SecretHeader, route.GatewaySecret);
+            request.Headers.Add(GatewayProtocol.TargetHeader, GatewayProtocol.IdeTarget);
+            using var response = await Http.SendAsync(request);
             return (int)response.StatusCode < 500;
         }
         catch (HttpRequestException)

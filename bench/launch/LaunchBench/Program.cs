@@ -61,7 +61,11 @@ for (var i = 0; i < launches; i++)
     {
         try
         {
-            using var response = await http.GetAsync(route.Endpoints[route.IdePort]);
+            // As the proxy does: through the workspace gateway, with its secret.
+            using var request = new HttpRequestMessage(HttpMethod.Get, route.Gateway);
+            request.Headers.Add(CloudDevEnv.Runtime.GatewayProtocol.SecretHeader, route.GatewaySecret);
+            request.Headers.Add(CloudDevEnv.Runtime.GatewayProtocol.TargetHeader, CloudDevEnv.Runtime.GatewayProtocol.IdeTarget);
+            using var response = await http.SendAsync(request);
             if ((int)response.StatusCode < 500)
             {
                 break;

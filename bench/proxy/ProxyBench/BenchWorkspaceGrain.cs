@@ -3,17 +3,16 @@ using CloudDevEnv.Contracts.Workspaces;
 
 namespace CloudDevEnv.Bench.Proxy;
 
-/// <summary>A stand-in workspace grain: every id is a running workspace of "bench" whose ports all lead to the
-/// benchmark's upstream; port 3000 is public. The proxy talks to it exactly as to the real grain (route read,
+/// <summary>A stand-in workspace grain: every id is a running workspace of "bench" whose gateway is the benchmark's
+/// upstream (so the workspace gateway's own hop is not in these figures); port 3000 is public. The proxy talks to it exactly as to the real grain (route read,
 /// observer subscription and renewal, one-way activity), so the benchmark covers the proxy's real path.</summary>
 internal sealed class BenchWorkspaceGrain(BenchUpstream upstream) : Grain, IWorkspaceGrain
 {
     private IWorkspaceObserver? _observer;
 
     public Task<WorkspaceRoute> GetRouteAsync() => Task.FromResult(new WorkspaceRoute(
-        this.GetPrimaryKeyString(), "bench", WorkspacePhase.Running, DesiredState.Running, null, 8080,
-        ImmutableDictionary<int, Uri>.Empty.Add(8080, upstream.Uri).Add(3000, upstream.Uri),
-        [3000], 1));
+        this.GetPrimaryKeyString(), "bench", WorkspacePhase.Running, DesiredState.Running, null,
+        upstream.Uri, "bench-gateway-secret-0123456789abcdef", [3000], 1));
 
     public Task SubscribeAsync(IWorkspaceObserver observer)
     {

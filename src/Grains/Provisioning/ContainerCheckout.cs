@@ -54,7 +54,7 @@ internal sealed partial class ContainerCheckout(IWorkspaceRuntime runtime, Provi
                 : [];
             var instance = await runtime.CreateAsync(
                 new InstanceSpec(
-                    id, spec.Owner, prepared.Image, Command: null, GitClone.Environment, Ports: [], mounts,
+                    id, spec.Owner, prepared.Image, Command: null, GitClone.Environment, Gateway: null, mounts,
                     new InstanceResources(spec.Resources?.Cpus ?? 0, spec.Resources?.MemoryBytes ?? 0), User: "0"),
                 token);
             if (instance.State != InstanceState.Running)

@@ -30,7 +30,8 @@ public sealed record WorkspacePlan
     /// <summary>onCreate, updateContent, postCreate and postStart commands present, in the spec's order.</summary>
     [Id(6)] public List<PlannedHook> Hooks { get; init; } = [];
 
-    /// <summary>Ports of the container from <c>forwardPorts</c>, published beside the IDE's.</summary>
+    /// <summary>Ports of the container from <c>forwardPorts</c>. Every port is reachable through the gateway whether
+    /// declared or not; these are the ones the repository says matter.</summary>
     [Id(7)] public List<int> ForwardPorts { get; init; } = [];
 
     /// <summary>Volumes from devcontainer.json <c>mounts</c>: the workspace's own, removed with it.</summary>

@@ -26,9 +26,9 @@ public sealed partial class WorkspaceProvisioner(
     public Task<ResolvedLaunch> ResolveAsync(string workspaceId, WorkspaceSpec spec, IProgress<string> log, CancellationToken cancellationToken) =>
         resolver.ResolveAsync(workspaceId, spec, ParseRepository(spec), log, cancellationToken);
 
-    /// <summary>Creates (or adopts) the instance and starts it.</summary>
+    /// <summary>Creates (or adopts) the instance, with its gateway requiring <paramref name="gatewaySecret"/>, and starts it.</summary>
     public async Task<RuntimeInstance> CreateAsync(
-        string workspaceId, WorkspaceSpec spec, ImageResolution image, WorkspacePlan? plan, CancellationToken cancellationToken)
+        string workspaceId, WorkspaceSpec spec, ImageResolution image, WorkspacePlan? plan, string gatewaySecret, CancellationToken cancellationToken)
     {
         var repository = ParseRepository(spec);
         plan ??= DefaultPlan(repository, image);
@@ -52,7 +52,7 @@ public sealed partial class WorkspaceProvisioner(
                 image.Image,
                 Command: null,
                 environment,
-                Ports: [Options.IdePort, .. plan.ForwardPorts.Where(p => p != Options.IdePort)],
+                new InstanceGateway(Options.GatewayPort, Options.IdePort, gatewaySecret),
                 Mounts: mounts,
                 new InstanceResources(spec.Resources!.Cpus, spec.Resources.MemoryBytes),
                 User: plan.ContainerUser),
@@ -86,7 +86,7 @@ public sealed partial class WorkspaceProvisioner(
         await new LifecycleRunner(runtime, provisioningOptions.Value.FailureTailLines, logger)
             .RunAsync(workspaceId, plan, remoteEnv, log, cancellationToken);
 
-        if (await runtime.ProbeHttpAsync(workspaceId, Options.IdePort, cancellationToken))
+        if (await runtime.ProbeIdeAsync(workspaceId, cancellationToken))
         {
             return;
         }
@@ -102,7 +102,7 @@ public sealed partial class WorkspaceProvisioner(
             cancellationToken);
 
         var deadline = time.GetUtcNow() + Options.IdeStartTimeout;
-        while (!await runtime.ProbeHttpAsync(workspaceId, Options.IdePort, cancellationToken))
+        while (!await runtime.ProbeIdeAsync(workspaceId, cancellationToken))
         {
             if (time.GetUtcNow() > deadline)
             {

@@ -107,6 +107,7 @@ public sealed partial class WorkspaceGrain(
         {
             var now = time.GetUtcNow();
             S.Spec = normalized;
+            S.GatewaySecret = InstanceGateway.NewSecret();
             S.Phase = WorkspacePhase.Pending;
             S.Desired = DesiredState.Running;
             S.CreatedAt = now;
@@ -210,7 +211,7 @@ public sealed partial class WorkspaceGrain(
         }
 
         // The IDE is a shell on the workspace: making its port public would hand the workspace to anyone with the URL.
-        if (isPublic && port == Options.IdePort)
+        if (isPublic && (port == Options.IdePort || port == Options.GatewayPort))
         {
             throw new WorkspaceRejectedException(
                 WorkspaceRejection.Invalid, $"Port {port} is the workspace's IDE; it is private to its owner and cannot be made public.", "port");
@@ -445,7 +446,14 @@ public sealed partial class WorkspaceGrain(
                 return true;
 
             case (DesiredState.Running, WorkspacePhase.Creating):
-                _instance = await provisioner.CreateAsync(Id, spec, S.Image!, S.Plan, cancellationToken);
+                if (S.GatewaySecret is null)
+                {
+                    // Made before workspaces had gateways: its next container gets one, and keeps it.
+                    S.GatewaySecret = InstanceGateway.NewSecret();
+                    await PersistAsync();
+                }
+
+                _instance = await provisioner.CreateAsync(Id, spec, S.Image!, S.Plan, S.GatewaySecret, cancellationToken);
                 S.Instance = _instance.Name;
                 await TransitionAsync(WorkspacePhase.Initializing);
                 return true;
@@ -527,11 +535,11 @@ public sealed partial class WorkspaceGrain(
 
         // The container can outlive its IDE (code-server crashed or was killed inside): after a few silent checks
         // in a row, start again, which restarts the IDE in the same container without touching the files.
-        _ideSilentChecks = await runtime.ProbeHttpAsync(Id, Options.IdePort, cancellationToken) ? 0 : _ideSilentChecks + 1;
+        _ideSilentChecks = await runtime.ProbeIdeAsync(Id, cancellationToken) ? 0 : _ideSilentChecks + 1;
         if (_ideSilentChecks >= IdeSilentChecksBeforeRestart)
         {
             _ideSilentChecks = 0;
-            await TransitionAsync(WorkspacePhase.Interrupted, $"The IDE stopped answering on port {Options.IdePort}.");
+            await TransitionAsync(WorkspacePhase.Interrupted, "The IDE stopped answering.");
             return true;
         }
 
@@ -760,10 +768,8 @@ public sealed partial class WorkspaceGrain(
         S.Phase,
         S.Desired,
         S.Reason,
-        Options.IdePort,
-        S.Phase == WorkspacePhase.Running && _instance is { } instance
-            ? instance.Endpoints.ToImmutableDictionary()
-            : ImmutableDictionary<int, Uri>.Empty,
+        S.Phase == WorkspacePhase.Running ? _instance?.Gateway : null,
+        S.GatewaySecret,
         [.. S.PublicPorts],
         S.Version);
 

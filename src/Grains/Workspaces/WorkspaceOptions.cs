@@ -18,14 +18,22 @@ public sealed class WorkspaceOptions
     /// <summary>Folders under which <c>file://</c> repositories are allowed, from <c>CDE_LOCAL_REPO_ROOTS</c>.</summary>
     public List<string> LocalRepoRoots { get; set; } = [];
 
-    /// <summary>The port code-server listens on inside the workspace.</summary>
+    /// <summary>The port code-server listens on inside the workspace, on loopback only: the workspace's gateway is
+    /// the one way to it. Not 8080 or another port a user's own server is likely to want.</summary>
     [Range(1, 65535)]
-    public int IdePort { get; set; } = 8080;
+    public int IdePort { get; set; } = 13337;
 
-    /// <summary>The IDE's start command inside the workspace; <c>{port}</c> and <c>{folder}</c> are filled in.</summary>
+    /// <summary>The port the workspace gateway listens on inside the workspace: the only one the proxy reaches.
+    /// Above Linux's ephemeral range (32768–60999), so that no outgoing connection of the workspace ever holds it.</summary>
+    [Range(1, 65535)]
+    public int GatewayPort { get; set; } = 61100;
+
+    /// <summary>The IDE's start command inside the workspace; <c>{port}</c> and <c>{folder}</c> are filled in. On loopback,
+    /// with code-server's own port proxy (<c>/proxy/&lt;port&gt;/</c>) off: ports are reached on their own hosts, where
+    /// their visibility applies. No password: the gateway's secret and the proxy's cookie are the locks.</summary>
     [Required]
     public string IdeCommand { get; set; } =
-        "/opt/clouddevenv/ide/bin/code-server --auth none --disable-telemetry --disable-update-check --bind-addr 0.0.0.0:{port} {folder}";
+        "/opt/clouddevenv/ide/bin/code-server --auth none --disable-proxy --disable-telemetry --disable-update-check --bind-addr 127.0.0.1:{port} {folder}";
 
     public double DefaultCpus { get; set; } = 2;
 

@@ -44,4 +44,8 @@ public sealed class WorkspaceState
     /// <summary>When a periodic snapshot was last attempted, taken or not: a failing store is tried again an interval
     /// later, not at every health check. Null until the first since reaching Running.</summary>
     [Id(16)] public DateTimeOffset? SnapshotAttemptedAt { get; set; }
+
+    /// <summary>The secret the workspace's gateway requires and only the proxy sends; made with the workspace (or on the
+    /// next start of one made before gateways), kept for its life.</summary>
+    [Id(17)] public string? GatewaySecret { get; set; }
 }

@@ -1,5 +1,9 @@
+using System.Globalization;
 using System.Net.Http.Headers;
 using CloudDevEnv.Proxy.Access;
+using CloudDevEnv.Proxy.Hosts;
+using CloudDevEnv.Proxy.Pages;
+using CloudDevEnv.Runtime;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
@@ -9,14 +13,24 @@ namespace CloudDevEnv.Proxy.Forwarding;
 
 /// <summary>Copies the request as YARP does, then: sets X-Forwarded-For/-Proto/-Host from what this proxy saw,
 /// dropping any the client sent (a client must not choose them); passes Host per
-/// <see cref="WorkspaceProxyOptions.PreserveHost"/>; and strips the proxy's own access cookie, which belongs to
-/// the proxy and not to the workspace's software.</summary>
+/// <see cref="WorkspaceProxyOptions.PreserveHost"/>; strips the proxy's own access cookie, which belongs to
+/// the proxy and not to the workspace's software; and tells the workspace gateway the secret and the target (the IDE
+/// or a port), replacing whatever gateway headers a client sent. A gateway's "nothing listens there" becomes the
+/// proxy's own page.</summary>
 /// <remarks>code-server (≥ 4.10.1) accepts a WebSocket only when its Origin matches X-Forwarded-Host (or Host):
 /// the browser's host goes into X-Forwarded-Host unchanged, port included, so the two match.</remarks>
-internal sealed class WorkspaceRequestTransformer(AccessCookies cookies, IOptions<WorkspaceProxyOptions> options) : HttpTransformer
+internal sealed class WorkspaceRequestTransformer(AccessCookies cookies, ProxyPages pages, IOptions<WorkspaceProxyOptions> options) : HttpTransformer
 {
+    private static readonly object TargetKey = new();
+
     private readonly bool _preserveHost = options.Value.PreserveHost;
     private readonly string _scheme = options.Value.PublicScheme;
+
+    private sealed record GatewayTarget(WorkspaceAddress Address, string Secret);
+
+    /// <summary>Where the request goes, for <see cref="TransformRequestAsync"/> of this request.</summary>
+    public static void SetTarget(HttpContext context, WorkspaceAddress address, string secret) =>
+        context.Items[TargetKey] = new GatewayTarget(address, secret);
 
     public override async ValueTask TransformRequestAsync(
         HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
@@ -44,6 +58,28 @@ internal sealed class WorkspaceRequestTransformer(AccessCookies cookies, IOption
         headers.Host = _preserveHost ? request.Host.Value : null;
 
         StripAccessCookie(request, headers);
+
+        headers.Remove(GatewayProtocol.SecretHeader);
+        headers.Remove(GatewayProtocol.TargetHeader);
+        var target = (GatewayTarget)httpContext.Items[TargetKey]!;
+        headers.TryAddWithoutValidation(GatewayProtocol.SecretHeader, target.Secret);
+        headers.TryAddWithoutValidation(
+            GatewayProtocol.TargetHeader,
+            target.Address.Port is { } port ? port.ToString(CultureInfo.InvariantCulture) : GatewayProtocol.IdeTarget);
+    }
+
+    public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
+    {
+        if (proxyResponse is not null
+            && proxyResponse.Headers.TryGetValues(GatewayProtocol.StatusHeader, out var status)
+            && status.Contains(GatewayProtocol.NoListener))
+        {
+            var address = ((GatewayTarget)httpContext.Items[TargetKey]!).Address;
+            await ProxyPageWriter.WriteAsync(httpContext, pages.UpstreamDown(address.WorkspaceId, address.Port));
+            return false;
+        }
+
+        return await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
     }
 
     private void StripAccessCookie(HttpRequest request, HttpRequestHeaders headers)

@@ -49,12 +49,13 @@ public sealed class ProxyPages(IOptions<WorkspaceProxyOptions> options)
     public ProxyPage Failed(WorkspaceRoute route) => new(StatusCodes.Status503ServiceUnavailable, "The workspace failed",
         $"Workspace '{route.Id}' failed: {route.Reason ?? "no reason was given"}.", Link: Dashboard);
 
-    public ProxyPage PortNotExposed(string workspaceId, int port) => new(StatusCodes.Status502BadGateway, "Port not available",
-        $"Workspace '{workspaceId}' does not expose port {port}.");
-
-    public ProxyPage UpstreamDown(string workspaceId, int port) => new(StatusCodes.Status502BadGateway, "Nothing answers on this port",
-        $"Workspace '{workspaceId}' is running, but nothing answered on port {port}. If a program should be listening there, it may still be starting or may have stopped.",
-        RefreshSeconds: null);
+    /// <param name="port">Null: the IDE.</param>
+    public ProxyPage UpstreamDown(string workspaceId, int? port) => port is { } p
+        ? new(StatusCodes.Status502BadGateway, "Nothing answers on this port",
+            $"Workspace '{workspaceId}' is running, but nothing answered on port {p}. If a program should be listening there, it may still be starting or may have stopped.")
+        : new(StatusCodes.Status502BadGateway, "The IDE does not answer",
+            $"Workspace '{workspaceId}' is running, but its IDE did not answer. The platform restarts an IDE that stays silent; try again in a moment.",
+            RefreshSeconds: 5);
 
     public ProxyPage ServiceUnavailable(string workspaceId) => new(StatusCodes.Status503ServiceUnavailable, "Workspace service unavailable",
         $"The proxy could not reach the service that knows where workspace '{workspaceId}' runs. Try again in a moment.",

@@ -86,20 +86,18 @@ internal sealed class FakeWorkspaceControl : IWorkspaceControl
     public Task<bool> RedeemTokenAsync(string nonce, DateTimeOffset expiresAt) =>
         RedeemFailure is { } failure ? Task.FromException<bool>(failure) : Task.FromResult(_redeemed.TryAdd(nonce, 0));
 
+    /// <summary>The secret every route of these tests carries; the upstream server plays the workspace gateway.</summary>
+    public const string GatewaySecret = "test-gateway-secret-0123456789abcdef";
+
     public static WorkspaceRoute Route(
         string id,
-        Uri endpoint,
+        Uri gateway,
         string owner = "alice",
         WorkspacePhase phase = WorkspacePhase.Running,
         DesiredState desired = DesiredState.Running,
         string? reason = null,
-        int idePort = 8080,
-        IEnumerable<int>? ports = null,
         IEnumerable<int>? publicPorts = null,
         long version = 1) =>
-        new(id, owner, phase, desired, reason, idePort,
-            phase == WorkspacePhase.Running
-                ? (ports ?? [idePort, 3000]).Distinct().ToImmutableDictionary(p => p, _ => endpoint)
-                : ImmutableDictionary<int, Uri>.Empty,
+        new(id, owner, phase, desired, reason, phase == WorkspacePhase.Running ? gateway : null, GatewaySecret,
             (publicPorts ?? []).ToImmutableHashSet(), version);
 }

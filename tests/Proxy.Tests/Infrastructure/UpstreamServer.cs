@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.WebSockets;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -23,6 +24,9 @@ public sealed class UpstreamServer : IAsyncDisposable
 
     public int Port => BaseUri.Port;
 
+    /// <summary>The port a request may name for which this upstream answers as a gateway does when nothing listens.</summary>
+    public const int NoListenerPort = 4999;
+
     public static async Task<UpstreamServer> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -34,6 +38,19 @@ public sealed class UpstreamServer : IAsyncDisposable
         });
         var app = builder.Build();
         var server = new UpstreamServer(app);
+
+        // Plays the workspace gateway's answer for a port nothing listens on.
+        app.Use((context, next) =>
+        {
+            if (context.Request.Headers[GatewayProtocol.TargetHeader] == NoListenerPort.ToString(CultureInfo.InvariantCulture))
+            {
+                context.Response.StatusCode = StatusCodes.Status502BadGateway;
+                context.Response.Headers[GatewayProtocol.StatusHeader] = GatewayProtocol.NoListener;
+                return context.Response.WriteAsync("Nothing answers on port 4999 in this workspace.");
+            }
+
+            return next(context);
+        });
 
         // No server pings: an idle socket must be truly idle for the activity-timeout tests.
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
