@@ -17,6 +17,7 @@
 #   CDE_DOCKER_WAIT_SECONDS     how long to wait for the engine (default 60)
 #   CDE_DOCKERD_LOG             dockerd's log (default /var/log/clouddevenv-dockerd.log)
 #   CDE_DOCKER_ALLOW_EGRESS=1   let containers reach the network (iptables NAT); off by default
+#   CDE_DOCKER_ADDRESS_POOL     where workspace networks get their addresses (default 10.201.0.0/16, /28 each)
 set -euo pipefail
 
 SOCKET=/var/run/docker.sock
@@ -83,6 +84,8 @@ fi
 # 3. Write the daemon's configuration (ours, so that /etc/docker/daemon.json is not read).
 mkdir -p "$(dirname "$CONFIG")" "$(dirname "$LOG")"
 if [[ "${CDE_DOCKER_ALLOW_EGRESS:-0}" == 1 ]]; then net=true; else net=false; fi
+# Every workspace has a bridge network of its own: the engine's default pools hold about 30, this one 4096 (/28 each).
+ADDRESS_POOL=${CDE_DOCKER_ADDRESS_POOL:-10.201.0.0/16}
 cat >"$CONFIG.new" <<EOF
 {
   "hosts": ["unix://${SOCKET}"],
@@ -93,6 +96,7 @@ cat >"$CONFIG.new" <<EOF
   "ip-masq": ${net},
   "userland-proxy": true,
   "registry-mirrors": [],
+  "default-address-pools": [{ "base": "${ADDRESS_POOL}", "size": 28 }],
   "insecure-registries": [],
   "log-driver": "json-file",
   "log-opts": { "max-size": "10m", "max-file": "2" },
