@@ -256,11 +256,10 @@ public sealed class WorkspaceLifecycleTests(ClusterFixture fixture)
     {
         var grain = NewGrain();
         var id = grain.GetPrimaryKeyString();
-        fixture.Runtime.Block(nameof(IWorkspaceRuntime.ExecAsync));
+        fixture.Runtime.Block(nameof(IWorkspaceRuntime.RestoreAsync));
         try
         {
-            // A repository on this host: its devcontainer.json is read here, so the first exec blocked is the
-            // workspace's own (a remote one's would be the prepare container's, in Building).
+            // A repository on this host: its clone is copied into the workspace in Initializing (restore blocked here).
             await grain.CreateAsync(Specs.New(repoUrl: "file://" + Path.Combine(fixture.LocalRepoRoot, "hello")));
             await Eventually.PhaseAsync(grain, WorkspacePhase.Initializing);
             Assert.True(fixture.Runtime.Exists(id));
@@ -270,7 +269,7 @@ public sealed class WorkspaceLifecycleTests(ClusterFixture fixture)
         }
         finally
         {
-            fixture.Runtime.Release(nameof(IWorkspaceRuntime.ExecAsync));
+            fixture.Runtime.Release(nameof(IWorkspaceRuntime.RestoreAsync));
         }
 
         var running = await Eventually.PhaseAsync(grain, WorkspacePhase.Running);

@@ -36,16 +36,52 @@ public sealed class WorkspaceValidationTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task A_file_url_under_an_allowed_folder_is_accepted_and_bind_mounted_for_the_clone()
+    public async Task A_file_url_is_cloned_in_a_short_lived_instance_and_never_mounted_into_the_workspace()
     {
-        var grain = fixture.Client.GetGrain<IWorkspaceGrain>(WorkspaceId.NewId());
+        var id = WorkspaceId.NewId();
+        var grain = fixture.Client.GetGrain<IWorkspaceGrain>(id);
         var folder = Path.Combine(fixture.LocalRepoRoot, "hello");
 
         await grain.CreateAsync(Specs.New(repoUrl: new Uri(folder).AbsoluteUri));
         await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
 
-        var clone = Assert.Single(fixture.Runtime.Execs(grain.GetPrimaryKeyString()), e => e.Command.Contains("clone"));
-        Assert.Equal(["--", "file:///mnt/cde-repo", "/workspaces/hello"], clone.Command.TakeLast(3));
+        // Read-only, from its real path, and only in the prepare instances (one to read devcontainer.json, one to clone).
+        var prepares = fixture.Runtime.Created.Where(s => s.WorkspaceId == id + "-prepare").ToList();
+        Assert.Equal(2, prepares.Count);
+        Assert.All(prepares, p => Assert.Equal(
+            [new InstanceMount(folder, "/mnt/cde-repo", true, InstanceMountKind.Bind)],
+            p.Mounts));
+        Assert.False(fixture.Runtime.Exists(id + "-prepare"));
+
+        var workspace = Assert.Single(fixture.Runtime.Created, s => s.WorkspaceId == id);
+        Assert.DoesNotContain(workspace.Mounts, m => m.Kind == InstanceMountKind.Bind);
+        Assert.DoesNotContain(fixture.Runtime.Execs(id), e => e.Command.Contains("clone"));
+        Assert.Contains(fixture.Runtime.Execs(id), e => e.Command.SequenceEqual(["chown", "-R", "--", "vscode", "/workspaces/hello"]));
+    }
+
+    [Fact]
+    public async Task A_symbolic_link_under_an_allowed_folder_that_points_outside_it_is_refused()
+    {
+        var outside = Directory.CreateTempSubdirectory("cde-outside-").FullName;
+        try
+        {
+            var link = Path.Combine(fixture.LocalRepoRoot, "escape-" + Guid.NewGuid().ToString("N")[..6]);
+            Directory.CreateSymbolicLink(link, outside);
+            var grain = fixture.Client.GetGrain<IWorkspaceGrain>(WorkspaceId.NewId());
+
+            foreach (var url in new[] { "file://" + link, "file://" + link + "/", "file://" + link.Replace("escape-", "%65scape-") })
+            {
+                var error = await Assert.ThrowsAsync<WorkspaceRejectedException>(() => grain.CreateAsync(Specs.New(repoUrl: url)));
+                Assert.Equal("repoUrl", error.Field);
+                Assert.Contains("allowed folders", error.Message);
+            }
+
+            Assert.Equal(0, fixture.Runtime.Created.Count(s => s.Mounts.Any(m => m.Source.StartsWith(outside, StringComparison.Ordinal))));
+        }
+        finally
+        {
+            Directory.Delete(outside, recursive: true);
+        }
     }
 
     [Fact]

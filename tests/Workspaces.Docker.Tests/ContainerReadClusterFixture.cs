@@ -6,14 +6,12 @@ public sealed class ContainerReadClusterCollection : ICollectionFixture<Containe
     public const string Name = "workspaces on docker, repositories read in a prepare container";
 }
 
-/// <summary>The workspace cluster with <c>Provisioning:ReadLocalRepositoriesInContainer</c> set: file:// repositories
-/// are read the way remote ones are (a clone in a prepare container from the base image, brought out by archive),
-/// which exercises that path end to end without network.</summary>
+/// <summary>The workspace cluster with the prepare container made from the base image (as the local-mode host does),
+/// rather than the fallback image the other fixture leaves it to.</summary>
 public sealed class ContainerReadClusterFixture : WorkspaceClusterFixture
 {
     protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings =>
     [
-        new("Provisioning:ReadLocalRepositoriesInContainer", "true"),
         new("Provisioning:PrepareImage", WorkspaceImages.BaseImage),
     ];
 }

@@ -12,7 +12,7 @@ public sealed class WorkspaceFailureTests(WorkspaceClusterFixture fixture)
     private readonly WorkspaceProbe _probe = new(fixture);
 
     [Fact]
-    public async Task A_failed_clone_fails_with_gits_message_and_leaves_the_container_stopped()
+    public async Task A_failed_clone_fails_with_gits_message_before_any_workspace_container_exists()
     {
         var repository = fixture.NewRepository("badref");
         repository.Write("README.md", "x\n").Commit("one");
@@ -23,9 +23,11 @@ public sealed class WorkspaceFailureTests(WorkspaceClusterFixture fixture)
         var failed = await _probe.PhaseAsync(grain, WorkspacePhase.Failed);
         Assert.StartsWith("git clone failed (exit 128)", failed.Reason);
         Assert.Contains("no-such-branch", failed.Reason);
-        var instance = await fixture.Runtime.InspectAsync(id, CancellationToken.None);
-        Assert.NotNull(instance);
-        Assert.NotEqual(InstanceState.Running, instance.State);
+        // The ref is refused while the repository is read (in a short-lived instance, removed again), so nothing of
+        // the workspace was made: no container, no volume.
+        Assert.Null(await fixture.Runtime.InspectAsync(id, CancellationToken.None));
+        Assert.Null(await fixture.Runtime.InspectAsync(id + "-prepare", CancellationToken.None));
+        Assert.Equal(0, await _probe.VolumeCountAsync(id));
 
         await DeleteAsync(grain, id);
     }

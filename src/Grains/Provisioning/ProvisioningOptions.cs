@@ -23,13 +23,8 @@ public sealed class ProvisioningOptions
     /// platforms (or test runs) share one engine, so that none removes the others' containers.</summary>
     public string ReconcileIdPrefix { get; set; } = string.Empty;
 
-    /// <summary>Read devcontainer.json of file:// repositories the way remote ones are read (a clone in a short-lived
-    /// prepare container, brought out with the runtime's archive call) instead of with git on this host. Key
-    /// <c>Provisioning:ReadLocalRepositoriesInContainer</c>. It exercises the remote path end to end on machines whose
-    /// containers have no network; for remote repositories (https, ssh, git@) that path is always taken.</summary>
-    public bool ReadLocalRepositoriesInContainer { get; set; }
-
-    /// <summary>The image of the prepare container that clones a repository to read its devcontainer.json; it needs
+    /// <summary>The image of the prepare container that clones a repository (to read its devcontainer.json, and to copy a
+    /// file:// repository's clone into the workspace); it needs
     /// <c>sh</c> and <c>git</c>. Empty: <c>Workspaces:FallbackImage</c>. Key <c>Provisioning:PrepareImage</c>
     /// (e.g. <c>clouddevenv/base:&lt;version&gt;</c>, the smallest image with git).</summary>
     public string PrepareImage { get; set; } = string.Empty;

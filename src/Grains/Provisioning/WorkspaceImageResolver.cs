@@ -12,8 +12,7 @@ namespace CloudDevEnv.Grains.Provisioning;
 /// over. devcontainer.json is read whatever the image source, since its env, user, folder and hooks still apply.</summary>
 /// <remarks>
 /// Where devcontainer.json is read: for file:// repositories from a shallow snapshot on this host at the ref
-/// (<see cref="RepositorySnapshot"/>); for remote ones (and for file:// ones when
-/// <see cref="ProvisioningOptions.ReadLocalRepositoriesInContainer"/> is set) from a checkout made in a short-lived
+/// (<see cref="RepositorySnapshot"/>), for remote and file:// ones alike from a checkout made in a short-lived
 /// prepare container and brought out through the runtime (<see cref="ContainerCheckout"/>), so that the control plane
 /// never fetches from arbitrary hosts on its own network nor runs git on untrusted input itself.
 /// When devcontainer.json names no user, the image's own is asked (<see cref="ImageUsers"/>).
@@ -34,24 +33,10 @@ public sealed partial class WorkspaceImageResolver(
         RepositorySnapshot? snapshot = null;
         try
         {
+            // A clone refused here fails the workspace with git's message, as the clone in the workspace would.
             DevContainerConfig? config = null;
-            if (repository.LocalPath is null || provisioningOptions.Value.ReadLocalRepositoriesInContainer)
-            {
-                // A clone refused here fails the workspace with git's message, as the clone in the workspace would.
-                var prepareImage = string.IsNullOrWhiteSpace(provisioningOptions.Value.PrepareImage) ? Options.FallbackImage : provisioningOptions.Value.PrepareImage;
-                snapshot = await new ContainerCheckout(runtime, provisioningOptions.Value, prepareImage, logger)
-                    .TakeAsync(workspaceId, spec, repository, log, cancellationToken);
-            }
-            else
-            {
-                var (taken, error) = await RepositorySnapshot.TakeAsync(repository, spec.Ref, cancellationToken);
-                snapshot = taken;
-                if (snapshot is null)
-                {
-                    // Not fatal here: the clone in the container fails with git's own message, which the user expects.
-                    notes.Add($"devcontainer.json could not be read: git could not check out {spec.Ref ?? "the default branch"}: {error}");
-                }
-            }
+            snapshot = await ContainerCheckout.Create(runtime, provisioningOptions.Value, Options, logger)
+                .TakeAsync(workspaceId, spec, repository, log, cancellationToken);
 
             if (snapshot is not null)
             {

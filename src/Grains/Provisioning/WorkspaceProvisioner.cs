@@ -15,7 +15,8 @@ public sealed partial class WorkspaceProvisioner(
     TimeProvider time,
     ILogger<WorkspaceProvisioner> logger)
 {
-    /// <summary>Where a file:// repository is bind-mounted, read-only, inside the workspace.</summary>
+    /// <summary>Where a file:// repository is bind-mounted, read-only, inside the prepare instance that clones it (never
+    /// inside the workspace).</summary>
     public const string LocalRepositoryMount = "/mnt/cde-repo";
 
     private static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(250);
@@ -32,10 +33,7 @@ public sealed partial class WorkspaceProvisioner(
     {
         var repository = ParseRepository(spec);
         plan ??= DefaultPlan(repository, image);
-        List<InstanceMount> mounts = repository.LocalPath is { } local
-            ? [new InstanceMount(local, LocalRepositoryMount, ReadOnly: true, InstanceMountKind.Bind)]
-            : [];
-        mounts.AddRange(plan.Volumes.Select(v => new InstanceMount(v.Name, v.Target, v.ReadOnly, InstanceMountKind.Volume)));
+        List<InstanceMount> mounts = [.. plan.Volumes.Select(v => new InstanceMount(v.Name, v.Target, v.ReadOnly, InstanceMountKind.Volume))];
 
         // containerEnv first: the platform's own variables are not the repository's to override.
         var environment = new Dictionary<string, string>(plan.ContainerEnv, StringComparer.Ordinal)
@@ -127,6 +125,14 @@ public sealed partial class WorkspaceProvisioner(
                 new ExecRequest(["/bin/sh", "-c", "[ -e \"$1\" ] || { mkdir -p -- \"$1\" && chown -- \"$2\" \"$1\"; }", "cde-mkdir", folder, user], User: "0"),
                 NullProgress.Instance,
                 cancellationToken);
+        }
+
+        if (repository.LocalPath is not null)
+        {
+            // A repository on this host never reaches the workspace itself: its clone, made elsewhere, does.
+            await ContainerCheckout.Create(runtime, provisioningOptions.Value, Options, logger)
+                .CopyIntoAsync(workspaceId, spec, repository, folder, plan.RemoteUser is { } u && !IsRoot(u) ? u : null, log, cancellationToken);
+            return;
         }
 
         var clone = GitClone.Command(repository, spec.Ref, folder);

@@ -14,7 +14,7 @@ public enum RepositoryUrlKind
 
 /// <summary>A repository URL the platform agreed to clone.</summary>
 /// <param name="Name">The folder name under /workspaces: the last path segment without ".git".</param>
-/// <param name="LocalPath">For file:// URLs, the folder on this host.</param>
+/// <param name="LocalPath">For file:// URLs, the folder on this host: its real path, under an allowed folder.</param>
 public sealed partial record RepositoryUrl(string Url, RepositoryUrlKind Kind, string Name, string? LocalPath)
 {
     public const int MaxLength = 2048;
@@ -101,21 +101,27 @@ public sealed partial record RepositoryUrl(string Url, RepositoryUrlKind Kind, s
             return false;
         }
 
-        var path = Path.GetFullPath(Uri.UnescapeDataString(uri.AbsolutePath)).TrimEnd('/');
-        var root = localRoots
-            .Select(r => Path.GetFullPath(r).TrimEnd('/'))
-            .FirstOrDefault(r => r.Length > 0 && (path == r || path.StartsWith(r + "/", StringComparison.Ordinal)));
+        // Checked on the real path (symlinks, "..", percent-encoding and trailing slashes resolved), which is also the path
+        // the clone step mounts: what was checked is what is read.
+        var requested = Uri.UnescapeDataString(uri.AbsolutePath);
+        var path = RealPath.Resolve(requested);
+        var roots = localRoots.Select(RealPath.Resolve).OfType<string>().Select(r => r.TrimEnd('/')).ToList();
+        var root = path is null
+            ? null
+            : roots.FirstOrDefault(r => r.Length > 0 && (path == r || path.StartsWith(r + "/", StringComparison.Ordinal)));
         if (root is null)
         {
             error = localRoots.Count == 0
                 ? "file:// repository URLs are not allowed: no local repository folder is configured (CDE_LOCAL_REPO_ROOTS)."
-                : $"file:// repository URLs must be under one of the allowed folders: {string.Join(", ", localRoots)}.";
+                : path is null
+                    ? $"The local repository folder '{requested}' does not exist."
+                    : $"file:// repository URLs must be under one of the allowed folders: {string.Join(", ", localRoots)} (symbolic links are followed before the check).";
             return false;
         }
 
         if (!Directory.Exists(path))
         {
-            error = $"The local repository folder '{path}' does not exist.";
+            error = $"The local repository '{requested}' is not a folder.";
             return false;
         }
 
