@@ -18,6 +18,7 @@
 #   CDE_DOCKERD_LOG             dockerd's log (default /var/log/clouddevenv-dockerd.log)
 #   CDE_DOCKER_ALLOW_EGRESS=1   let containers reach the network (iptables NAT); off by default
 #   CDE_DOCKER_ADDRESS_POOL     where workspace networks get their addresses (default 10.201.0.0/16, /28 each)
+#   CDE_DOCKER_PIDS_MAX         processes of all the engine's containers together (default 32768)
 set -euo pipefail
 
 SOCKET=/var/run/docker.sock
@@ -86,6 +87,29 @@ mkdir -p "$(dirname "$CONFIG")" "$(dirname "$LOG")"
 if [[ "${CDE_DOCKER_ALLOW_EGRESS:-0}" == 1 ]]; then net=true; else net=false; fi
 # Every workspace has a bridge network of its own: the engine's default pools hold about 30, this one 4096 (/28 each).
 ADDRESS_POOL=${CDE_DOCKER_ADDRESS_POOL:-10.201.0.0/16}
+# Every container of the engine, the RUN steps of image builds included (the classic builder takes no per-build
+# process limit), runs under one cgroup whose process count is bounded: a fork bomb in a Dockerfile cannot take the
+# host's process table. Workspaces have a limit of their own below it (Runtime:Docker:PidsLimit).
+CGROUP_PARENT=clouddevenv
+PIDS_MAX=${CDE_DOCKER_PIDS_MAX:-32768}
+limit_pids() {
+  local dir
+  if [[ -d /sys/fs/cgroup/pids ]]; then                                # cgroup v1, the engine's cgroupfs driver
+    dir=/sys/fs/cgroup/pids/$CGROUP_PARENT
+  elif grep -qw pids /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then # cgroup v2
+    echo +pids >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || true
+    dir=/sys/fs/cgroup/$CGROUP_PARENT
+  else
+    say "no pids cgroup controller here: containers' processes are bounded per workspace only" >&2
+    return 0
+  fi
+  if mkdir -p "$dir" 2>/dev/null && echo "$PIDS_MAX" >"$dir/pids.max" 2>/dev/null; then
+    say "the engine's containers run under cgroup $CGROUP_PARENT, pids.max $PIDS_MAX"
+  else
+    say "could not set pids.max on $dir: containers' processes are bounded per workspace only" >&2
+  fi
+}
+limit_pids
 cat >"$CONFIG.new" <<EOF
 {
   "hosts": ["unix://${SOCKET}"],
@@ -97,6 +121,7 @@ cat >"$CONFIG.new" <<EOF
   "userland-proxy": true,
   "registry-mirrors": [],
   "default-address-pools": [{ "base": "${ADDRESS_POOL}", "size": 28 }],
+  "cgroup-parent": "${CGROUP_PARENT}",
   "insecure-registries": [],
   "log-driver": "json-file",
   "log-opts": { "max-size": "10m", "max-file": "2" },

@@ -81,8 +81,14 @@ internal static class BuildContext
 
 /// <summary>The patterns of a <c>.dockerignore</c> file (moby/patternmatcher semantics: <c>*</c>, <c>?</c>,
 /// <c>[...]</c>, <c>**</c>, <c>!</c> exceptions, last match wins, a matched folder excludes what is below it).</summary>
+/// <remarks>The file is the repository's, so hostile: patterns are matched by .NET's non-backtracking engine, whose
+/// time is linear in the path whatever the pattern (a backtracking one spends exponential time on "*a*a*a*…b"), and
+/// the file's size and pattern count are bounded.</remarks>
 internal sealed class DockerIgnore
 {
+    public const int MaxFileBytes = 256 * 1024;
+    public const int MaxPatterns = 10_000;
+
     private readonly List<(Regex Pattern, bool Exception)> _patterns = [];
 
     public bool HasExceptions => _patterns.Any(p => p.Exception);
@@ -90,9 +96,16 @@ internal sealed class DockerIgnore
     public static DockerIgnore Load(string path)
     {
         var ignore = new DockerIgnore();
-        if (!File.Exists(path))
+        var file = new FileInfo(path);
+        if (!file.Exists)
         {
             return ignore;
+        }
+
+        if (file.Length > MaxFileBytes)
+        {
+            throw new WorkspaceRuntimeException(
+                $".dockerignore is {file.Length} bytes; at most {MaxFileBytes / 1024} KiB is read.", isPermanent: true);
         }
 
         foreach (var raw in File.ReadAllLines(path))
@@ -123,7 +136,19 @@ internal sealed class DockerIgnore
             return;
         }
 
-        _patterns.Add((new Regex(ToRegex(text), RegexOptions.CultureInvariant), exception));
+        if (_patterns.Count >= MaxPatterns)
+        {
+            throw new WorkspaceRuntimeException($".dockerignore has more than {MaxPatterns} patterns.", isPermanent: true);
+        }
+
+        try
+        {
+            _patterns.Add((new Regex(ToRegex(text), RegexOptions.CultureInvariant | RegexOptions.NonBacktracking), exception));
+        }
+        catch (ArgumentException)
+        {
+            throw new WorkspaceRuntimeException($"The .dockerignore pattern '{line.Trim()}' is not valid.", isPermanent: true);
+        }
     }
 
     /// <summary>True when <paramref name="path"/> (relative, '/'-separated) is not to be sent.</summary>

@@ -85,6 +85,16 @@ public sealed class DockerRuntimeOptions
     /// workspace is on, and whose reach beyond the host is the engine's egress setting); "none" builds without any network.</summary>
     public string? BuildNetworkMode { get; set; }
 
+    /// <summary>Memory of each <c>RUN</c> step of an image build (swap included): a Dockerfile is the repository's, so
+    /// hostile. 0: no limit.</summary>
+    public long BuildMemoryBytes { get; set; } = 4L * 1024 * 1024 * 1024;
+
+    /// <summary>CPUs of each <c>RUN</c> step of an image build; 0: no limit.</summary>
+    public double BuildCpus { get; set; } = 2;
+
+    /// <summary>How long one image build may take, all steps together.</summary>
+    public TimeSpan BuildTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
     /// <summary>Whether <see cref="IWorkspaceRuntime.PrepareImageAsync"/> tries to pull an image that is not
     /// present locally (and has no build).</summary>
     public bool PullMissingImages { get; set; } = true;

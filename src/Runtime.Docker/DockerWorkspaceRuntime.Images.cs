@@ -81,17 +81,35 @@ public sealed partial class DockerWorkspaceRuntime
             ForceRemove = true,
             NetworkMode = string.IsNullOrWhiteSpace(_options.BuildNetworkMode) ? null : _options.BuildNetworkMode,
             Labels = new Dictionary<string, string> { [RuntimeLabels.Managed] = "true" },
+
+            // The Dockerfile is the repository's: its steps get bounded memory (no swap beyond it) and CPU, and time below.
+            // The classic builder takes no process limit: the engine's cgroup parent bounds all containers' processes
+            // together (scripts/ensure-docker.sh), and the memory limit bounds a fork bomb's.
+            Memory = _options.BuildMemoryBytes > 0 ? _options.BuildMemoryBytes : null,
+            MemorySwap = _options.BuildMemoryBytes > 0 ? _options.BuildMemoryBytes : null,
+            CPUPeriod = _options.BuildCpus > 0 ? 100_000 : null,
+            CPUQuota = _options.BuildCpus > 0 ? (long)Math.Round(_options.BuildCpus * 100_000) : null,
         };
 
         var started = DateTimeOffset.UtcNow;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(_options.BuildTimeout);
         try
         {
-            await using var tar = await BuildContext.PackAsync(context, dockerfile, ct);
-            await _client.Images.BuildImageFromDockerfileAsync(parameters, tar, null, null, progress, ct);
+            await using var tar = await BuildContext.PackAsync(context, dockerfile, timeout.Token);
+            await _client.Images.BuildImageFromDockerfileAsync(parameters, tar, null, null, progress, timeout.Token);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             throw;
+        }
+        catch (OperationCanceledException e) when (timeout.IsCancellationRequested)
+        {
+            // The engine stops the build when its client goes away.
+            lines.Flush();
+            throw new WorkspaceRuntimeException(
+                BuildFailure(tag, $"it took longer than {_options.BuildTimeout.TotalMinutes:0.#} min ({DockerRuntimeOptions.SectionName}:BuildTimeout) and was stopped", tail),
+                isPermanent: true, e);
         }
         catch (DockerApiException e)
         {
@@ -122,8 +140,14 @@ public sealed partial class DockerWorkspaceRuntime
         return new PreparedImage(tag, Built: true);
     }
 
-    private static string BuildFailure(string tag, string error, TailBuffer tail)
+    private string BuildFailure(string tag, string error, TailBuffer tail)
     {
+        // 137 = 128 + SIGKILL: the kernel's out-of-memory killer, as a rule, when the step had a memory limit.
+        if (_options.BuildMemoryBytes > 0 && error.Contains("non-zero code: 137", StringComparison.Ordinal))
+        {
+            error += $" (killed: a step went past the build's memory limit of {_options.BuildMemoryBytes / (1024 * 1024)} MiB, {DockerRuntimeOptions.SectionName}:BuildMemoryBytes)";
+        }
+
         var output = tail.ToString();
         return output.Length == 0
             ? $"Building image {tag} failed: {error}"

@@ -141,6 +141,9 @@ public sealed partial class DockerWorkspaceRuntime
         return (uid, gid);
     }
 
+    /// <summary>A user database of an image is a few kilobytes; a hostile image's could be gigabytes.</summary>
+    private const int MaxContainerFileBytes = 1024 * 1024;
+
     private async Task<IReadOnlyList<string>> ReadContainerFileAsync(string containerId, string path, CancellationToken ct)
     {
         try
@@ -148,9 +151,28 @@ public sealed partial class DockerWorkspaceRuntime
             return await EngineAsync($"Reading {path}", async token =>
             {
                 var response = await _client.Containers.GetArchiveFromContainerAsync(containerId, new ContainerPathStatParameters { Path = path }, statOnly: false, token);
+                if (response.Stat?.Size > MaxContainerFileBytes)
+                {
+                    _logger.LogWarning("{Path} of container {Container} holds {Size} bytes, more than the {Limit} read: left unread", path, containerId, response.Stat.Size, MaxContainerFileBytes);
+                    return (IReadOnlyList<string>)[];
+                }
+
                 await using var stream = response.Stream ?? Stream.Null;
                 using var buffer = new MemoryStream();
-                await stream.CopyToAsync(buffer, token);
+                var chunk = new byte[81920];
+                int read;
+                while ((read = await stream.ReadAsync(chunk, token)) > 0)
+                {
+                    // The tar adds headers around the file; anything far past the limit is not a user database.
+                    if (buffer.Length + read > MaxContainerFileBytes + 64 * 1024)
+                    {
+                        _logger.LogWarning("{Path} of container {Container} is larger than the {Limit} bytes read: left unread", path, containerId, MaxContainerFileBytes);
+                        return [];
+                    }
+
+                    buffer.Write(chunk, 0, read);
+                }
+
                 buffer.Position = 0;
                 using var reader = new TarReader(buffer);
                 if (reader.GetNextEntry() is { DataStream: { } data })

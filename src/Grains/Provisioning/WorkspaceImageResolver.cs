@@ -87,12 +87,17 @@ public sealed partial class WorkspaceImageResolver(
         notes.Insert(1, $"no prebuild is registered for {key}");
         if (config?.Build is { } build)
         {
-            var tag = $"{provisioningOptions.Value.BuildImagePrefix}/{BuildHash(build)}";
+            var tag = ImagePolicy.BuildTag(provisioningOptions.Value, spec.Owner, BuildHash(build, provisioningOptions.Value.MaxCheckoutBytes));
             return (tag, ImageSource.DevContainerBuild, new ImageBuild(build.ContextPath, build.DockerfileInContext, build.Args, build.Target));
         }
 
         if (config?.Image is { } image)
         {
+            if (ImagePolicy.Refusal(image, spec.Owner, Options, provisioningOptions.Value) is { } refusal)
+            {
+                throw new WorkspaceFailure($"{config.Location.RelativePath} names an image this workspace may not run: {refusal}", keepInstanceRunning: false);
+            }
+
             return (image, ImageSource.DevContainerImage, null);
         }
 
@@ -169,8 +174,10 @@ public sealed partial class WorkspaceImageResolver(
     }
 
     /// <summary>A content hash of the build's inputs: the same Dockerfile, context, args and target reuse the image
-    /// built before (the engine's layer cache covers near misses).</summary>
-    private static string BuildHash(DevContainerBuild build)
+    /// built before (the engine's layer cache covers near misses). The context is the checkout brought out of the prepare
+    /// instance, so it holds no links or special files; the walk follows none anyway, and reads at most
+    /// <paramref name="maxBytes"/>.</summary>
+    private static string BuildHash(DevContainerBuild build, long maxBytes)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         void Add(string text)
@@ -187,17 +194,52 @@ public sealed partial class WorkspaceImageResolver(
             Add(value);
         }
 
-        var files = Directory.EnumerateFiles(build.ContextPath, "*", SearchOption.AllDirectories)
-            .Select(f => Path.GetRelativePath(build.ContextPath, f).Replace('\\', '/'))
-            .Where(f => f != ".git" && !f.StartsWith(".git/", StringComparison.Ordinal))
-            .Order(StringComparer.Ordinal);
-        foreach (var file in files)
+        var read = 0L;
+        var buffer = new byte[81920];
+        foreach (var file in RegularFiles(new DirectoryInfo(build.ContextPath), string.Empty))
         {
-            Add(file);
-            hash.AppendData(File.ReadAllBytes(Path.Combine(build.ContextPath, file)));
+            Add(file.Relative);
+            using var stream = file.Info.OpenRead();
+            int n;
+            while ((n = stream.Read(buffer)) > 0)
+            {
+                read += n;
+                if (read > maxBytes)
+                {
+                    throw new WorkspaceFailure(
+                        $"The build context is larger than {maxBytes} bytes (Provisioning:MaxCheckoutBytes).", keepInstanceRunning: false);
+                }
+
+                hash.AppendData(buffer, 0, n);
+            }
         }
 
         return Convert.ToHexStringLower(hash.GetHashAndReset())[..20];
+    }
+
+    /// <summary>The regular files below a folder in ordinal order of their relative paths, never through a link.</summary>
+    private static IEnumerable<(string Relative, FileInfo Info)> RegularFiles(DirectoryInfo folder, string prefix)
+    {
+        foreach (var entry in folder.EnumerateFileSystemInfos().OrderBy(e => e.Name, StringComparer.Ordinal))
+        {
+            var relative = prefix + entry.Name;
+            if (entry.LinkTarget is not null || entry.Attributes.HasFlag(FileAttributes.ReparsePoint) || relative == ".git")
+            {
+                continue;
+            }
+
+            if (entry is DirectoryInfo directory)
+            {
+                foreach (var file in RegularFiles(directory, relative + "/"))
+                {
+                    yield return file;
+                }
+            }
+            else if (entry is FileInfo file)
+            {
+                yield return (relative, file);
+            }
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Workspace {WorkspaceId}: image {Image} from {Source} (config {ConfigPath})")]

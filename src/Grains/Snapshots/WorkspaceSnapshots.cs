@@ -7,7 +7,8 @@ namespace CloudDevEnv.Grains.Snapshots;
 /// <remarks>Only <c>/workspaces</c> is kept, as Gitpod keeps only <c>/workspace</c>: the repository, uncommitted work
 /// and whatever the hooks wrote there. The rest of the container is rebuilt from the image. Without a registered
 /// <see cref="ISnapshotStore"/> (a host that chose none) snapshots are off.</remarks>
-public sealed partial class WorkspaceSnapshots(IWorkspaceRuntime runtime, ILogger<WorkspaceSnapshots> logger, ISnapshotStore? store = null)
+public sealed partial class WorkspaceSnapshots(
+    IWorkspaceRuntime runtime, IOptions<Workspaces.WorkspaceOptions> options, ILogger<WorkspaceSnapshots> logger, ISnapshotStore? store = null)
 {
     public const string Folder = "/workspaces";
 
@@ -26,7 +27,13 @@ public sealed partial class WorkspaceSnapshots(IWorkspaceRuntime runtime, ILogge
     public async Task<SnapshotInfo> TakeAsync(string workspaceId, CancellationToken cancellationToken)
     {
         var target = store ?? throw new InvalidOperationException("No snapshot store is configured.");
-        await using var tar = await runtime.ArchiveAsync(workspaceId, Folder, cancellationToken);
+        var limit = options.Value.SnapshotMaxBytes;
+        await using var tar = new SizeLimitedStream(
+            await runtime.ArchiveAsync(workspaceId, Folder, cancellationToken),
+            limit,
+            max => new WorkspaceRuntimeException(
+                $"{Folder} holds more than {max} bytes (Workspaces:SnapshotMaxBytes), so no snapshot was kept; the files stay in the workspace's volume.",
+                isPermanent: true));
         var snapshot = await target.SaveAsync(workspaceId, tar, cancellationToken);
         LogTaken(workspaceId, snapshot.Key, snapshot.SizeBytes);
         return snapshot;

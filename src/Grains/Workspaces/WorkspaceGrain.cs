@@ -23,6 +23,7 @@ public sealed partial class WorkspaceGrain(
     WorkspaceSnapshots snapshots,
     IWorkspaceRuntime runtime,
     IOptions<WorkspaceOptions> options,
+    IOptions<ProvisioningOptions> provisioning,
     IOptions<WorkspaceUrlOptions> urls,
     TimeProvider time,
     ILogger<WorkspaceGrain> logger) : Grain, IWorkspaceGrain, IRemindable
@@ -100,7 +101,7 @@ public sealed partial class WorkspaceGrain(
             throw new WorkspaceRejectedException(WorkspaceRejection.Invalid, $"'{Id}' is not a DNS label.", "id");
         }
 
-        var normalized = WorkspaceSpecValidator.Normalize(spec, Options);
+        var normalized = WorkspaceSpecValidator.Normalize(spec, Options, provisioning.Value);
         var owner = GrainFactory.GetGrain<IOwnerGrain>(normalized.Owner);
         await owner.AcquireRunSlotAsync(Id);
         try

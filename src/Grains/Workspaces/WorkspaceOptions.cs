@@ -15,6 +15,11 @@ public sealed class WorkspaceOptions
     [Required]
     public string FallbackImage { get; set; } = "clouddevenv/workspace:1";
 
+    /// <summary>Images a workspace may run besides the platform's own and its owner's builds: exact references
+    /// (<c>node:20</c>) or prefixes ending in '/' or '*' (<c>mcr.microsoft.com/devcontainers/</c>). Empty: any image,
+    /// except another user's build, which is never allowed. Applies to the request's <c>image</c> and to devcontainer.json's.</summary>
+    public List<string> AllowedImages { get; set; } = [];
+
     /// <summary>Folders under which <c>file://</c> repositories are allowed, from <c>CDE_LOCAL_REPO_ROOTS</c>.</summary>
     public List<string> LocalRepoRoots { get; set; } = [];
 
@@ -53,6 +58,11 @@ public sealed class WorkspaceOptions
     /// periodic snapshots off (the one on stop still happens).</summary>
     [Range(typeof(TimeSpan), "00:00:00", "7.00:00:00")]
     public TimeSpan SnapshotInterval { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>The largest snapshot of one workspace (its archive); a bigger one fails with an event and is not kept,
+    /// while the files stay in the workspace's volume.</summary>
+    [Range(1024, long.MaxValue)]
+    public long SnapshotMaxBytes { get; set; } = 10L * 1024 * 1024 * 1024;
 
     /// <summary>First retry delay of a failed step; doubles up to <see cref="MaxRetryDelay"/>.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]

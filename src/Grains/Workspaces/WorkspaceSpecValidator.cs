@@ -11,7 +11,7 @@ public static partial class WorkspaceSpecValidator
 
     /// <returns>The spec with every optional value set.</returns>
     /// <exception cref="WorkspaceRejectedException">With kind Invalid and the field at fault.</exception>
-    public static WorkspaceSpec Normalize(WorkspaceSpec spec, WorkspaceOptions options)
+    public static WorkspaceSpec Normalize(WorkspaceSpec spec, WorkspaceOptions options, Provisioning.ProvisioningOptions provisioning)
     {
         if (!RepositoryUrl.TryParse(spec.RepoUrl, options.LocalRepoRoots, out _, out var error))
         {
@@ -31,6 +31,11 @@ public static partial class WorkspaceSpecValidator
         if (spec.Image is not null && (spec.Image.Length > 255 || !ImageReference().IsMatch(spec.Image)))
         {
             throw Invalid("image", "image must be an image reference such as 'registry.example.com/team/image:tag'.");
+        }
+
+        if (spec.Image is not null && ImagePolicy.Refusal(spec.Image, spec.Owner, options, provisioning) is { } refusal)
+        {
+            throw Invalid("image", refusal);
         }
 
         var idle = spec.IdleTimeout ?? options.DefaultIdleTimeout;
