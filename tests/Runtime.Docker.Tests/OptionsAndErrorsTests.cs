@@ -157,6 +157,53 @@ public sealed class DockerIgnoreTests
     }
 
     [Fact]
+    public void A_hostile_pattern_costs_milliseconds_not_exponential_time()
+    {
+        // "*a" twenty-five times then "b", against a long name of "a"s that does not match: a backtracking matcher tries
+        // every way of splitting the name among the stars (years); the non-backtracking one reads the name once.
+        var ignore = new DockerIgnore();
+        ignore.Add(string.Concat(Enumerable.Repeat("*a", 25)) + "b");
+        ignore.Add("**/" + string.Concat(Enumerable.Repeat("a*", 25)) + "c");
+        var path = string.Join('/', Enumerable.Repeat(new string('a', 200), 5));
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; i < 100; i++)
+        {
+            Assert.False(ignore.IsExcluded(path));
+        }
+
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"100 matches took {watch.Elapsed}");
+    }
+
+    [Theory]
+    [InlineData("[z-a]")]
+    [InlineData("a[b-a]c")]
+    public void An_invalid_pattern_is_a_clear_permanent_error(string pattern)
+    {
+        var ignore = new DockerIgnore();
+        var error = Assert.Throws<WorkspaceRuntimeException>(() => ignore.Add(pattern));
+        Assert.True(error.IsPermanent);
+        Assert.Contains($"The .dockerignore pattern '{pattern}' is not valid", error.Message);
+    }
+
+    [Fact]
+    public void An_oversized_dockerignore_is_refused_before_it_is_read()
+    {
+        var folder = Directory.CreateTempSubdirectory("cde-ignore-");
+        try
+        {
+            var path = Path.Combine(folder.FullName, ".dockerignore");
+            File.WriteAllText(path, string.Concat(Enumerable.Repeat("pattern-line\n", DockerIgnore.MaxFileBytes / 10)));
+            var error = Assert.Throws<WorkspaceRuntimeException>(() => DockerIgnore.Load(path));
+            Assert.Contains("at most 256 KiB", error.Message);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public void Exceptions_and_comments_apply_in_order()
     {
         var ignore = new DockerIgnore();
