@@ -152,7 +152,7 @@ public sealed class AccessApiTests(HostFixture host) : IAsyncLifetime
         var created = await owner.PostAsJsonAsync("/api/workspaces", new { repoUrl = "https://github.com/octo/hello" });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
-        await WorkspaceApiTests.WaitForPhaseAsync(owner, id, "Running");
+        await Phases.WaitAsync(owner, id, "Running");
         return id;
     }
 }

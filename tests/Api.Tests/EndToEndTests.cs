@@ -35,7 +35,7 @@ public sealed class EndToEndTests : IAsyncLifetime
         var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
         try
         {
-            await WaitForRunningAsync(api, id, silo);
+            await Phases.WaitAsync(api, id, "Running", TimeSpan.FromSeconds(120), () => silo.Output);
             var signIn = new Uri((await (await api.PostAsync($"/api/workspaces/{id}/open", null)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("url").GetString()!);
             var host = $"{id}.localhost:{ports[1]}";
 
@@ -105,22 +105,5 @@ public sealed class EndToEndTests : IAsyncLifetime
         }
 
         throw new InvalidOperationException("Too many redirects.");
-    }
-
-    private static async Task WaitForRunningAsync(HttpClient api, string id, SiloProcess silo)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(120);
-        while (true)
-        {
-            var workspace = await api.GetFromJsonAsync<JsonElement>($"/api/workspaces/{id}");
-            var phase = workspace.GetProperty("phase").GetString();
-            if (phase == "Running")
-            {
-                return;
-            }
-
-            Assert.True(phase != "Failed" && DateTime.UtcNow < deadline, $"{id} is {phase}: {workspace}\n{silo.Output}");
-            await Task.Delay(250);
-        }
     }
 }

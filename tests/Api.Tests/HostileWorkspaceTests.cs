@@ -143,12 +143,7 @@ public sealed class HostileWorkspaceTests : IAsyncLifetime
     private static async Task DeleteAsync(HttpClient user, string id)
     {
         await user.DeleteAsync($"/api/workspaces/{id}");
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (DateTime.UtcNow < deadline
-            && (await user.GetFromJsonAsync<JsonElement>($"/api/workspaces/{id}")).GetProperty("phase").GetString() != "Deleted")
-        {
-            await Task.Delay(250);
-        }
+        await Phases.WaitAsync(user, id, "Deleted", TimeSpan.FromSeconds(90));
     }
 
     private static async Task<string> LaunchAsync(HttpClient user, string repoUrl, SiloProcess silo)
@@ -156,19 +151,8 @@ public sealed class HostileWorkspaceTests : IAsyncLifetime
         var created = await user.PostAsJsonAsync("/api/workspaces", new { repoUrl });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
-        var deadline = DateTime.UtcNow.AddSeconds(180);
-        while (true)
-        {
-            var workspace = await user.GetFromJsonAsync<JsonElement>($"/api/workspaces/{id}");
-            var phase = workspace.GetProperty("phase").GetString();
-            if (phase == "Running")
-            {
-                return id;
-            }
-
-            Assert.True(phase != "Failed" && DateTime.UtcNow < deadline, $"{id} is {phase}: {workspace}\n{silo.Output}");
-            await Task.Delay(250);
-        }
+        await Phases.WaitAsync(user, id, "Running", TimeSpan.FromSeconds(180), () => silo.Output);
+        return id;
     }
 
     private static async Task<string> DockerAsync(params string[] args)

@@ -29,11 +29,11 @@ public sealed class RestartTests : IAsyncLifetime
 
             // No network inside workspaces here: the clone fails, and the workspace says why.
             failedId = await CreateAsync(client);
-            failedBefore = await WaitForPhaseAsync(client, failedId, "Failed", first);
+            failedBefore = await Phases.WaitAsync(client, failedId, "Failed", TimeSpan.FromSeconds(90), () => first.Output);
 
             stoppedId = await CreateAsync(client);
             await client.PostAsync($"/api/workspaces/{stoppedId}/stop", null);
-            stoppedBefore = await WaitForPhaseAsync(client, stoppedId, "Stopped", first);
+            stoppedBefore = await Phases.WaitAsync(client, stoppedId, "Stopped", TimeSpan.FromSeconds(90), () => first.Output);
 
             // Acknowledged, then killed at once: it must be there after the restart.
             lastId = await CreateAsync(client);
@@ -63,7 +63,7 @@ public sealed class RestartTests : IAsyncLifetime
         foreach (var id in new[] { failedId, stoppedId, lastId })
         {
             await client.DeleteAsync($"/api/workspaces/{id}");
-            await WaitForPhaseAsync(client, id, "Deleted", second);
+            await Phases.WaitAsync(client, id, "Deleted", TimeSpan.FromSeconds(90), () => second.Output);
         }
     }
 
@@ -87,21 +87,5 @@ public sealed class RestartTests : IAsyncLifetime
         var response = await http.PostAsJsonAsync("/api/workspaces", new { repoUrl = "https://github.com/octo/hello" });
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
-    }
-
-    private static async Task<JsonElement> WaitForPhaseAsync(HttpClient http, string id, string phase, SiloProcess silo)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (true)
-        {
-            var workspace = await http.GetFromJsonAsync<JsonElement>($"/api/workspaces/{id}");
-            if (workspace.GetProperty("phase").GetString() == phase)
-            {
-                return workspace;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"{id} is {workspace.GetProperty("phase")}, not {phase}: {workspace}\n{silo.Output}");
-            await Task.Delay(200);
-        }
     }
 }

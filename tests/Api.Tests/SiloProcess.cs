@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using CloudDevEnv.DevContainers.Tests.ReferenceCli;
 
 namespace CloudDevEnv.Api.Tests;
@@ -8,10 +7,9 @@ namespace CloudDevEnv.Api.Tests;
 /// kill it with SIGKILL and start it again on the same data folder.</summary>
 public sealed class SiloProcess : IAsyncDisposable
 {
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
+    private readonly ChildProcess _process;
 
-    private SiloProcess(Process process, Uri api)
+    private SiloProcess(ChildProcess process, Uri api)
     {
         _process = process;
         Api = api;
@@ -19,16 +17,7 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public Uri Api { get; }
 
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _process.Output;
 
     public static async Task<SiloProcess> StartAsync(string dataDir, int[] ports, IReadOnlyDictionary<string, string>? environment = null)
     {
@@ -63,8 +52,6 @@ public sealed class SiloProcess : IAsyncDisposable
                 $"--Proxy:PublicPort={ports[1]}",
             },
             WorkingDirectory = Path.GetDirectoryName(dll)!,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
         };
         start.Environment["CDE_DATA_DIR"] = dataDir;
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
@@ -73,45 +60,13 @@ public sealed class SiloProcess : IAsyncDisposable
             start.Environment[name] = value;
         }
 
-        var process = Process.Start(start)!;
-        var silo = new SiloProcess(process, new Uri($"http://127.0.0.1:{ports[0]}"));
-        process.OutputDataReceived += (_, e) => silo.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => silo.Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return silo;
+        return new SiloProcess(ChildProcess.Start(start), new Uri($"http://127.0.0.1:{ports[0]}"));
     }
 
     /// <summary>SIGKILL: no shutdown hooks, no flushing.</summary>
-    public async Task KillAsync()
-    {
-        _process.Kill(entireProcessTree: false);
-        await _process.WaitForExitAsync();
-    }
+    public Task KillAsync() => _process.KillAsync();
 
-    public async ValueTask DisposeAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-
-        _process.Dispose();
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_output)
-        {
-            _output.AppendLine(line);
-        }
-    }
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
 
     private async Task WaitUntilReadyAsync()
     {

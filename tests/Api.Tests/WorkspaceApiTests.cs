@@ -13,22 +13,6 @@ public sealed class WorkspaceApiTests(HostFixture host)
         return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
 
-    internal static async Task<JsonElement> WaitForPhaseAsync(HttpClient user, string id, string phase)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (true)
-        {
-            var workspace = await user.GetFromJsonAsync<JsonElement>($"/api/workspaces/{id}");
-            if (workspace.GetProperty("phase").GetString() == phase)
-            {
-                return workspace;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"{id} is {workspace.GetProperty("phase")} not {phase}: {workspace}");
-            await Task.Delay(50);
-        }
-    }
-
     [Fact]
     public async Task Post_creates_a_workspace_with_an_id_a_url_and_a_location()
     {
@@ -47,7 +31,7 @@ public sealed class WorkspaceApiTests(HostFixture host)
         Assert.Equal("main", body.GetProperty("ref").GetString());
         Assert.Equal(owner, body.GetProperty("owner").GetString());
 
-        var running = await WaitForPhaseAsync(user, id, "Running");
+        var running = await Phases.WaitAsync(user, id, "Running");
         Assert.Equal("Fallback", running.GetProperty("imageSource").GetString());
 
         var list = await user.GetFromJsonAsync<JsonElement>("/api/workspaces");
@@ -62,20 +46,20 @@ public sealed class WorkspaceApiTests(HostFixture host)
         var owner = Users.NewName();
         using var user = await host.SignInAsync(owner);
         var id = (await CreateAsync(user)).GetProperty("id").GetString();
-        await WaitForPhaseAsync(user, id!, "Running");
+        await Phases.WaitAsync(user, id!, "Running");
 
         Assert.Equal(HttpStatusCode.Accepted, (await user.PostAsync($"/api/workspaces/{id}/stop", null)).StatusCode);
         Assert.Equal(HttpStatusCode.Accepted, (await user.PostAsync($"/api/workspaces/{id}/stop", null)).StatusCode);
-        var stopped = await WaitForPhaseAsync(user, id!, "Stopped");
+        var stopped = await Phases.WaitAsync(user, id!, "Stopped");
         Assert.Contains(stopped.GetProperty("events").EnumerateArray(), e =>
             e.GetProperty("message").GetString() == "Stop requested." && e.GetProperty("actor").GetString() == owner);
 
         Assert.Equal(HttpStatusCode.Accepted, (await user.PostAsync($"/api/workspaces/{id}/start", null)).StatusCode);
-        await WaitForPhaseAsync(user, id!, "Running");
+        await Phases.WaitAsync(user, id!, "Running");
 
         Assert.Equal(HttpStatusCode.Accepted, (await user.DeleteAsync($"/api/workspaces/{id}")).StatusCode);
         Assert.Equal(HttpStatusCode.Accepted, (await user.DeleteAsync($"/api/workspaces/{id}")).StatusCode);
-        await WaitForPhaseAsync(user, id!, "Deleted");
+        await Phases.WaitAsync(user, id!, "Deleted");
 
         var conflict = await user.PostAsync($"/api/workspaces/{id}/start", null);
         var problem = await Problems.AssertAsync(conflict, HttpStatusCode.Conflict);
@@ -249,9 +233,9 @@ public sealed class WorkspaceApiTests(HostFixture host)
     {
         using var user = await host.SignInAsync(Users.NewName());
         var id = (await CreateAsync(user)).GetProperty("id").GetString();
-        await WaitForPhaseAsync(user, id!, "Running");
+        await Phases.WaitAsync(user, id!, "Running");
         await user.DeleteAsync($"/api/workspaces/{id}");
-        await WaitForPhaseAsync(user, id!, "Deleted");
+        await Phases.WaitAsync(user, id!, "Deleted");
 
         var request = new HttpRequestMessage(HttpMethod.Get, $"/api/workspaces/{id}/events");
         request.Headers.Add("Last-Event-ID", "3");

@@ -54,7 +54,7 @@ public sealed class AuthorizationMatrixTests(HostFixture host)
         using var ownerSession = await host.SignInAsync(owner);
         var created = await ownerSession.PostAsJsonAsync("/api/workspaces", new { repoUrl = "https://github.com/octo/hello" });
         var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
-        await WorkspaceApiTests.WaitForPhaseAsync(ownerSession, id, "Running");
+        await Phases.WaitAsync(ownerSession, id, "Running");
         var (tokenId, _) = await Users.CreateTokenAsync(ownerSession, "to-revoke");
         var workspace = host.Grains.GetGrain<CloudDevEnv.Contracts.Workspaces.IWorkspaceGrain>(id);
         var before = await workspace.GetStatusAsync();
