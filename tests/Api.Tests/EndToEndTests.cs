@@ -67,6 +67,29 @@ public sealed class EndToEndTests : IAsyncLifetime
             foreign.Options.SetRequestHeader("Cookie", cookie);
             foreign.Options.SetRequestHeader("Origin", "http://evil.example");
             await Assert.ThrowsAsync<WebSocketException>(() => foreign.ConnectAsync(new Uri($"ws://{host}/"), invoker, CancellationToken.None));
+
+            // A dev server the user starts on a port nobody declared is reachable on that port's own host, through the
+            // platform's sign-in, as in Codespaces; on the IDE's origin code-server's port proxy stays off.
+            await DockerCli.RunAsync("exec", "-d", "-u", "vscode", "cde-" + id, "/opt/clouddevenv/ide/node/bin/node", "-e",
+                "require('http').createServer((q, r) => r.end('dev server on 5173')).listen(5173, '127.0.0.1')");
+            using var visitor = new BrowserClient();
+            await visitor.PostFormAsync(new Uri(silo.Api, "/signin/dev"), new() { ["user"] = "ada" });
+            BrowserClient.Visit devServer = null!;
+            for (var attempt = 0; attempt < 50; attempt++)
+            {
+                devServer = await visitor.NavigateAsync(new Uri($"http://5173-{id}.localhost:{ports[1]}/"));
+                if (devServer.Response.StatusCode == HttpStatusCode.OK)
+                {
+                    break;
+                }
+
+                await Task.Delay(200);
+            }
+
+            Assert.Equal($"5173-{id}.localhost", devServer.Url.Host);
+            Assert.Equal("dev server on 5173", await devServer.Response.Content.ReadAsStringAsync());
+            var pathProxy = await FollowAsync(browser, $"http://{host}/proxy/5173/", cookie);
+            Assert.DoesNotContain("dev server on 5173", await pathProxy.Content.ReadAsStringAsync());
         }
         finally
         {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using CloudDevEnv.Grains.Provisioning;
 using CloudDevEnv.Grains.Workspaces;
 using CloudDevEnv.Workspaces.Docker.Tests;
@@ -42,7 +41,7 @@ public sealed class HostileWorkspaceTests : IAsyncLifetime
         var plain = TestRepository.Create(_repoRoot, "plain").Write("README.md", "# honest\n");
         plain.Commit("one");
         var honestId = await LaunchAsync(honest, plain.Url, silo);
-        var honestContainer = await DockerAsync("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}", "cde-" + honestId);
+        var honestContainer = await DockerCli.RunAsync("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}", "cde-" + honestId);
         var honestIp = honestContainer.Trim().Split(' ')[0];
         var gatewayPort = new WorkspaceOptions().GatewayPort;
         var idePort = new WorkspaceOptions().IdePort;
@@ -77,14 +76,14 @@ public sealed class HostileWorkspaceTests : IAsyncLifetime
         hostile.Commit("scan");
         var hostileId = await LaunchAsync(mallory, hostile.Url, silo);
 
-        var scan = await DockerAsync("exec", "cde-" + hostileId, "cat", "/workspaces/hostile/scan.txt");
+        var scan = await DockerCli.RunAsync("exec", "cde-" + hostileId, "cat", "/workspaces/hostile/scan.txt");
         var lines = scan.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
         Assert.True(lines.Remove("control-open"), $"the scanner did not find its own gateway open, so it proves nothing:\n{scan}");
         Assert.Equal(targets.Split(' ').Length + 1, lines.Count);
         Assert.All(lines, line => Assert.StartsWith("closed ", line));
 
         // The honest workspace's one published port answers nobody without the gateway's secret: not this process either.
-        var published = (await DockerAsync("port", "cde-" + honestId)).Trim();
+        var published = (await DockerCli.RunAsync("port", "cde-" + honestId)).Trim();
         Assert.Single(published.Split('\n'));
         Assert.StartsWith($"{gatewayPort}/tcp -> 127.0.0.1:", published);
         using var local = new HttpClient();
@@ -153,21 +152,5 @@ public sealed class HostileWorkspaceTests : IAsyncLifetime
         var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
         await Phases.WaitAsync(user, id, "Running", TimeSpan.FromSeconds(180), () => silo.Output);
         return id;
-    }
-
-    private static async Task<string> DockerAsync(params string[] args)
-    {
-        var info = new ProcessStartInfo("docker") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        var error = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, $"docker {string.Join(' ', args)} failed: {error}");
-        return output;
     }
 }
