@@ -196,6 +196,30 @@ public sealed class WorkspaceLifecycleTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_delete_while_the_repository_is_read_leaves_no_clone_instance_behind()
+    {
+        var grain = NewGrain();
+        var id = grain.GetPrimaryKeyString();
+        fixture.Runtime.Block(nameof(IWorkspaceRuntime.ArchiveAsync));
+        try
+        {
+            await grain.CreateAsync(Specs.New());
+            await Eventually.TrueAsync(() => Task.FromResult(fixture.Runtime.Exists(id + "-prepare")), "the clone instance to exist");
+
+            // The cut-short step's own removal of its clone instance fails (the engine hiccups): the delete still removes it.
+            fixture.Runtime.FailNext(nameof(IWorkspaceRuntime.DeleteAsync), new WorkspaceRuntimeException("the engine did not answer", isPermanent: false));
+            await grain.DeleteAsync("tester");
+            await Eventually.PhaseAsync(grain, WorkspacePhase.Deleted);
+            Assert.False(fixture.Runtime.Exists(id + "-prepare"));
+            Assert.False(fixture.Runtime.Exists(id));
+        }
+        finally
+        {
+            fixture.Runtime.Release(nameof(IWorkspaceRuntime.ArchiveAsync));
+        }
+    }
+
+    [Fact]
     public async Task An_ide_that_stops_answering_is_started_again_in_the_same_container()
     {
         var grain = NewGrain();

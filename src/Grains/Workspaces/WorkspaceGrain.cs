@@ -418,6 +418,9 @@ public sealed partial class WorkspaceGrain(
                 }
 
                 await runtime.DeleteAsync(Id, cancellationToken);
+
+                // A clone instance whose removal failed when its step ended (the removal is best effort there) goes too.
+                await runtime.DeleteAsync(ContainerCheckout.PrepareId(Id), cancellationToken);
                 await DeleteSnapshotsAsync(cancellationToken);
                 await Owner.RemoveAsync(Id);
                 _instance = null;
