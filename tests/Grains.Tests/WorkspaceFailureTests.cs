@@ -19,7 +19,7 @@ public sealed class WorkspaceFailureTests(ClusterFixture fixture)
         Assert.Equal(2, errors.Length);
         Assert.Contains("Docker engine did not answer", errors[0].Message);
         Assert.Contains("attempt 1 of 3", errors[0].Message);
-        Assert.Contains("TimeoutException: socket timed out", errors[1].Message);
+        Assert.Contains("Building failed: socket timed out", errors[1].Message);
         Assert.Contains("attempt 2 of 3", errors[1].Message);
         Assert.True(errors[1].At - errors[0].At >= TimeSpan.FromMilliseconds(40), "the second attempt waited for the backoff");
     }

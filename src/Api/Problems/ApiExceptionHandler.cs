@@ -12,6 +12,10 @@ public sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> log
         {
             WorkspaceRejectedException rejected => ApiProblems.From(rejected),
             BadHttpRequestException bad => ApiProblems.Problem(bad.StatusCode, "Bad request.", bad.Message, "bad-request"),
+            // Storage refused the write (a full disk, say; Orleans wraps the provider's error): the grain undid the
+            // change, so the workspace is as it was.
+            IOException or OrleansException { InnerException: IOException } => ApiProblems.Problem(
+                StatusCodes.Status503ServiceUnavailable, "The platform could not store the change.", "Nothing was changed; try again later.", "storage-unavailable"),
             TimeoutException or OrleansException => ApiProblems.Problem(
                 StatusCodes.Status503ServiceUnavailable, "The platform is busy.", "The workspace service did not answer in time; try again.", "unavailable"),
             _ => ApiProblems.Problem(StatusCodes.Status500InternalServerError, "Internal error.", "An unexpected error occurred; it has been logged.", "internal"),

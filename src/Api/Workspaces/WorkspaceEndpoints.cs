@@ -97,13 +97,14 @@ public static class WorkspaceEndpoints
             owners = [user.UserId()];
         }
 
-        var ids = await Task.WhenAll(owners.Select(o => grains.GetGrain<IOwnerGrain>(o).ListAsync()));
-        var statuses = await Task.WhenAll(ids.SelectMany(i => i).Select(id => StatusOrNullAsync(grains, id)));
+        var listed = await Task.WhenAll(owners.Select(async o => (Owner: o, Ids: await grains.GetGrain<IOwnerGrain>(o).ListAsync())));
+        var statuses = await Task.WhenAll(listed.SelectMany(l => l.Ids.Select(id => StatusOrRepairAsync(grains, l.Owner, id))));
         return TypedResults.Ok(statuses.OfType<WorkspaceStatus>().Select(s => WorkspaceResource.From(s, eventCount: 0)));
     }
 
-    /// <summary>An id left in an owner's index without a workspace behind it is skipped, not a failed listing.</summary>
-    private static async Task<WorkspaceStatus?> StatusOrNullAsync(IGrainFactory grains, string id)
+    /// <summary>An id left in an owner's index without a workspace behind it (a crash between the two writes) is left
+    /// out of the listing and out of the index, rather than failing the listing.</summary>
+    private static async Task<WorkspaceStatus?> StatusOrRepairAsync(IGrainFactory grains, string owner, string id)
     {
         try
         {
@@ -111,6 +112,7 @@ public static class WorkspaceEndpoints
         }
         catch (WorkspaceRejectedException e) when (e.Kind == WorkspaceRejection.NotFound)
         {
+            await grains.GetGrain<IOwnerGrain>(owner).RemoveAsync(id);
             return null;
         }
     }

@@ -21,4 +21,8 @@ public interface IOwnerGrain : IGrainWithStringKey
 
     [Alias("ReleaseRunSlot")]
     Task ReleaseRunSlotAsync(string workspaceId);
+
+    /// <summary>The workspaces holding a run slot now.</summary>
+    [Alias("RunSlots")]
+    Task<ImmutableArray<string>> RunSlotsAsync();
 }

@@ -8,6 +8,8 @@ public sealed class OwnerGrain(
 {
     Task<ImmutableArray<string>> IOwnerGrain.ListAsync() => Task.FromResult(state.State.Workspaces.ToImmutableArray());
 
+    Task<ImmutableArray<string>> IOwnerGrain.RunSlotsAsync() => Task.FromResult(state.State.RunSlots.ToImmutableArray());
+
     async Task IOwnerGrain.AcquireRunSlotAsync(string workspaceId)
     {
         var s = state.State;

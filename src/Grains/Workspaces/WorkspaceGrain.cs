@@ -1,4 +1,5 @@
 using System.Globalization;
+using CloudDevEnv.Grains.Owners;
 using CloudDevEnv.Grains.Provisioning;
 using CloudDevEnv.Grains.Snapshots;
 using Orleans.Placement;
@@ -26,6 +27,7 @@ public sealed partial class WorkspaceGrain(
     IOptions<ProvisioningOptions> provisioning,
     IOptions<WorkspaceUrlOptions> urls,
     TimeProvider time,
+    Orleans.Serialization.DeepCopier<WorkspaceState> copier,
     ILogger<WorkspaceGrain> logger) : Grain, IWorkspaceGrain, IRemindable
 {
     private const string ReminderName = "reconcile";
@@ -49,6 +51,7 @@ public sealed partial class WorkspaceGrain(
     private RuntimeInstance? _instance;
     private int _ideSilentChecks;
     private DesiredState? _stepDesired;
+    private List<WorkspaceEvent>? _deferred;
 
     private string Id => this.GetPrimaryKeyString();
 
@@ -103,28 +106,31 @@ public sealed partial class WorkspaceGrain(
 
         var normalized = WorkspaceSpecValidator.Normalize(spec, Options, provisioning.Value);
         var owner = GrainFactory.GetGrain<IOwnerGrain>(normalized.Owner);
-        await owner.AcquireRunSlotAsync(Id);
+        await AcquireRunSlotAsync(owner);
         try
         {
-            var now = time.GetUtcNow();
-            S.Spec = normalized;
-            S.GatewaySecret = InstanceGateway.NewSecret();
-            S.Phase = WorkspacePhase.Pending;
-            S.Desired = DesiredState.Running;
-            S.CreatedAt = now;
-            Record(WorkspaceEventKind.Phase, $"Created for {normalized.Owner} from {normalized.RepoUrl}.", actor: normalized.Owner);
-            await PersistAsync();
+            await ChangeAsync(s =>
+            {
+                var now = time.GetUtcNow();
+                s.Spec = normalized;
+                s.GatewaySecret = InstanceGateway.NewSecret();
+                s.Phase = WorkspacePhase.Pending;
+                s.PhaseSince = now;
+                s.Desired = DesiredState.Running;
+                s.CreatedAt = now;
+                Record(WorkspaceEventKind.Phase, $"Created for {normalized.Owner} from {normalized.RepoUrl}.", actor: normalized.Owner);
+            });
         }
         catch
         {
-            // Leave nothing behind: neither a half-written workspace nor a slot in the owner's quota.
-            state.State = new WorkspaceState();
+            // Leave nothing behind: neither a half-written workspace nor a slot in the owner's quota. Should this
+            // removal fail too, the owner's index holds an id without a workspace, which listing and the quota repair.
             await owner.RemoveAsync(Id);
             throw;
         }
 
         LogCreated(Id, normalized.Owner, normalized.RepoUrl);
-        await EnsureReminderAsync(true);
+        await SyncReminderAsync();
         Dirty();
         return Status();
     }
@@ -144,16 +150,32 @@ public sealed partial class WorkspaceGrain(
             return Status();
         }
 
-        await Owner.AcquireRunSlotAsync(Id);
-        S.Desired = DesiredState.Running;
-        Record(WorkspaceEventKind.Command, "Start requested.", actor: actor);
-        if (S.Phase == WorkspacePhase.Failed)
+        await AcquireRunSlotAsync(Owner);
+        try
         {
-            Transition(WorkspacePhase.Pending, "Retrying after a failure.");
+            await ChangeAsync(s =>
+            {
+                // A delete acknowledged while this start waited for its slot wins.
+                if (s.Desired == DesiredState.Deleted)
+                {
+                    throw new WorkspaceRejectedException(WorkspaceRejection.Conflict, $"Cannot start workspace '{Id}': it is being deleted.");
+                }
+
+                s.Desired = DesiredState.Running;
+                Record(WorkspaceEventKind.Command, "Start requested.", actor: actor);
+                if (s.Phase == WorkspacePhase.Failed)
+                {
+                    Transition(WorkspacePhase.Pending, "Retrying after a failure.");
+                }
+            });
+        }
+        finally
+        {
+            // Refused by storage: the slot goes back unless the workspace wants it after all.
+            await SyncRunSlotAsync();
         }
 
-        await PersistAsync();
-        await EnsureReminderAsync(true);
+        await SyncReminderAsync();
         Dirty();
         return Status();
     }
@@ -176,11 +198,19 @@ public sealed partial class WorkspaceGrain(
         EnsureExists();
         if (S.Desired != DesiredState.Deleted)
         {
-            S.Desired = DesiredState.Deleted;
-            Record(WorkspaceEventKind.Command, "Delete requested.", actor: actor);
-            await PersistAsync();
-            await Owner.ReleaseRunSlotAsync(Id);
-            await EnsureReminderAsync(true);
+            await ChangeAsync(s =>
+            {
+                if (s.Desired == DesiredState.Deleted)
+                {
+                    return false;
+                }
+
+                s.Desired = DesiredState.Deleted;
+                Record(WorkspaceEventKind.Command, "Delete requested.", actor: actor);
+                return true;
+            });
+            await SyncRunSlotAsync();
+            await SyncReminderAsync();
         }
 
         if (S.Phase != WorkspacePhase.Deleted)
@@ -218,11 +248,13 @@ public sealed partial class WorkspaceGrain(
                 WorkspaceRejection.Invalid, $"Port {port} is the workspace's IDE; it is private to its owner and cannot be made public.", "port");
         }
 
-        var changed = isPublic ? S.PublicPorts.Add(port) : S.PublicPorts.Remove(port);
-        if (changed)
+        if (S.PublicPorts.Contains(port) != isPublic)
         {
-            Record(WorkspaceEventKind.Command, $"Port {port} is now {(isPublic ? "public" : "private")}.", actor: actor);
-            await PersistAsync();
+            await ChangeAsync(s =>
+            {
+                _ = isPublic ? s.PublicPorts.Add(port) : s.PublicPorts.Remove(port);
+                Record(WorkspaceEventKind.Command, $"Port {port} is now {(isPublic ? "public" : "private")}.", actor: actor);
+            });
         }
 
         return Route();
@@ -261,7 +293,7 @@ public sealed partial class WorkspaceGrain(
     {
         if (S.Spec is null || IsSettled)
         {
-            return EnsureReminderAsync(false);
+            return SyncReminderAsync();
         }
 
         Dirty();
@@ -342,7 +374,15 @@ public sealed partial class WorkspaceGrain(
         while (!cancellationToken.IsCancellationRequested)
         {
             _dirty = false;
-            using var step = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            if (PastDeadline() is { } late)
+            {
+                await FailAsync(late, keepInstanceRunning: false);
+                return null;
+            }
+
+            // The step is cut short when a command wants another desired state, or at its phase's deadline.
+            using var deadline = new CancellationTokenSource(DeadlineLeft() ?? Timeout.InfiniteTimeSpan, time);
+            using var step = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
             _step = step;
             bool progressed;
             try
@@ -353,7 +393,7 @@ public sealed partial class WorkspaceGrain(
             }
             catch (OperationCanceledException) when (step.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
-                // A command changed the desired state mid-step; look again at once.
+                // A command changed the desired state mid-step, or the deadline passed: look again at once.
                 continue;
             }
             catch (WorkspaceFailure failure)
@@ -366,9 +406,16 @@ public sealed partial class WorkspaceGrain(
                 await FailAsync(failure.Message, keepInstanceRunning: false);
                 return null;
             }
-            catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+            catch (Exception exception) when (!cancellationToken.IsCancellationRequested && IsTransient(exception))
             {
                 return await RetryLaterAsync(exception);
+            }
+            catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                // A fault of the platform's own (an illegal transition, a bug): retrying would only repeat it.
+                LogInternalError(exception, Id, S.Phase);
+                await FailAsync($"The platform hit an internal error while {Describe(S.Phase)} ({exception.Message}); it has been logged.", keepInstanceRunning: false);
+                return null;
             }
             finally
             {
@@ -387,7 +434,7 @@ public sealed partial class WorkspaceGrain(
     private async Task<TimeSpan?> RetryLaterAsync(Exception exception)
     {
         _attempts++;
-        var message = exception is WorkspaceRuntimeException ? exception.Message : $"{exception.GetType().Name}: {exception.Message}";
+        var message = exception.Message;
         if (_attempts >= Options.MaxAttempts)
         {
             await FailAsync($"{message} (gave up after {_attempts} attempts)", keepInstanceRunning: false);
@@ -426,11 +473,11 @@ public sealed partial class WorkspaceGrain(
                 _instance = null;
                 S.Instance = null;
                 await TransitionAsync(WorkspacePhase.Deleted);
-                await EnsureReminderAsync(false);
+                await SyncReminderAsync();
                 return false;
 
             case (DesiredState.Stopped, WorkspacePhase.Stopped):
-                await EnsureReminderAsync(false);
+                await SyncReminderAsync();
                 return false;
 
             case (DesiredState.Stopped, _):
@@ -625,13 +672,26 @@ public sealed partial class WorkspaceGrain(
         }
     }
 
+    /// <summary>Asks for Stopped, from a user or from the policy (idle, lifetime). Only a workspace that wants to run
+    /// is stopped: a delete acknowledged meanwhile always wins.</summary>
     private async Task RequestStopAsync(string why, string actor)
     {
-        S.Desired = DesiredState.Stopped;
-        Record(WorkspaceEventKind.Command, why, actor: actor);
-        await PersistAsync();
-        await Owner.ReleaseRunSlotAsync(Id);
-        Dirty();
+        var stopped = await ChangeAsync(s =>
+        {
+            if (s.Desired != DesiredState.Running)
+            {
+                return false;
+            }
+
+            s.Desired = DesiredState.Stopped;
+            Record(WorkspaceEventKind.Command, why, actor: actor);
+            return true;
+        });
+        if (stopped)
+        {
+            await SyncRunSlotAsync();
+            Dirty();
+        }
     }
 
     private async Task FailAsync(string reason, bool keepInstanceRunning)
@@ -656,8 +716,8 @@ public sealed partial class WorkspaceGrain(
         }
 
         _attempts = 0;
-        await Owner.ReleaseRunSlotAsync(Id);
-        await EnsureReminderAsync(false);
+        await SyncRunSlotAsync();
+        await SyncReminderAsync();
     }
 
     // ---- State, events, persistence ----
@@ -677,6 +737,7 @@ public sealed partial class WorkspaceGrain(
 
         LogTransition(Id, S.Phase, to, reason);
         S.Phase = to;
+        S.PhaseSince = time.GetUtcNow();
         S.Reason = reason;
         Record(WorkspaceEventKind.Phase, reason is null ? to.ToString() : $"{to}: {reason}");
     }
@@ -693,8 +754,16 @@ public sealed partial class WorkspaceGrain(
 
         S.UpdatedAt = now;
         S.Version++;
-        _observers.Notify(o => o.OnEvent(Id, evt));
+        if (_deferred is not null)
+        {
+            _deferred.Add(evt);
+            return;
+        }
+
+        Notify(evt);
     }
+
+    private void Notify(WorkspaceEvent evt) => _observers.Notify(o => o.OnEvent(Id, evt));
 
     /// <summary>Lines from the runtime arrive on its threads: hand each to the grain's scheduler,
     /// so that the state is only ever touched by one turn at a time.</summary>
@@ -714,25 +783,167 @@ public sealed partial class WorkspaceGrain(
         }
     }
 
-    private async Task EnsureReminderAsync(bool wanted)
+    /// <summary>Makes a change of the state as one step: applied, persisted, and undone when the write fails, so that a
+    /// command refused by storage changes nothing (the caller answers 503). Changes run one at a time (each sees the one
+    /// before it), <paramref name="change"/> may decline by returning false, and its events reach observers only once
+    /// stored.</summary>
+    private async Task<bool> ChangeAsync(Func<WorkspaceState, bool> change)
     {
-        _reminderRegistered ??= await this.GetReminder(ReminderName) is not null;
-        if (wanted == _reminderRegistered)
+        await _writeLock.WaitAsync();
+        List<WorkspaceEvent> events;
+        try
         {
-            return;
+            var before = copier.Copy(state.State);
+            _deferred = [];
+            try
+            {
+                if (!change(state.State))
+                {
+                    return false;
+                }
+
+                await state.WriteStateAsync();
+                _persistedActivity = S.LastActivityAt;
+            }
+            catch
+            {
+                state.State = before;
+                throw;
+            }
+            finally
+            {
+                events = _deferred;
+                _deferred = null;
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
         }
 
-        if (wanted)
+        foreach (var evt in events)
         {
-            await this.RegisterOrUpdateReminder(ReminderName, Options.ReminderPeriod, Options.ReminderPeriod);
-        }
-        else if (await this.GetReminder(ReminderName) is { } reminder)
-        {
-            await this.UnregisterReminder(reminder);
+            Notify(evt);
         }
 
-        _reminderRegistered = wanted;
+        return true;
     }
+
+    private Task<bool> ChangeAsync(Action<WorkspaceState> change) => ChangeAsync(s =>
+    {
+        change(s);
+        return true;
+    });
+
+    /// <summary>The owner's quota slot follows the state: held while the workspace wants to run and has not failed.
+    /// Looked at again after each call, since a command may have changed the state meanwhile.</summary>
+    private async Task SyncRunSlotAsync()
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            var wanted = WantsRunSlot;
+            try
+            {
+                await (wanted ? Owner.AcquireRunSlotAsync(Id) : Owner.ReleaseRunSlotAsync(Id));
+            }
+            catch (WorkspaceRejectedException e) when (e.Kind == WorkspaceRejection.QuotaExceeded)
+            {
+                // Taken by another launch in the meantime: this workspace will not start until one is free.
+                LogSlotLost(Id);
+                return;
+            }
+
+            if (wanted == WantsRunSlot)
+            {
+                return;
+            }
+        }
+    }
+
+    private bool WantsRunSlot => S.Desired == DesiredState.Running && S.Phase != WorkspacePhase.Failed;
+
+    /// <summary>Takes a slot for a launch or a start, repairing the owner's index first when it is full of ids whose
+    /// workspaces no longer want (or no longer have) one: a crash or a failed write can leave such an entry behind.</summary>
+    private async Task AcquireRunSlotAsync(IOwnerGrain owner)
+    {
+        try
+        {
+            await owner.AcquireRunSlotAsync(Id);
+        }
+        catch (WorkspaceRejectedException e) when (e.Kind == WorkspaceRejection.QuotaExceeded)
+        {
+            if (!await OwnerIndexRepair.ReleaseStaleSlotsAsync(GrainFactory, owner, Id))
+            {
+                throw;
+            }
+
+            await owner.AcquireRunSlotAsync(Id);
+        }
+    }
+
+    /// <summary>The durable reminder follows the state: registered while the workspace has somewhere to go, so that a
+    /// silo lost on the way wakes it again; removed once it is settled.</summary>
+    private async Task SyncReminderAsync()
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            var wanted = S.Spec is not null && !IsSettled;
+            _reminderRegistered ??= await this.GetReminder(ReminderName) is not null;
+            if (wanted != _reminderRegistered)
+            {
+                if (wanted)
+                {
+                    await this.RegisterOrUpdateReminder(ReminderName, Options.ReminderPeriod, Options.ReminderPeriod);
+                }
+                else if (await this.GetReminder(ReminderName) is { } reminder)
+                {
+                    await this.UnregisterReminder(reminder);
+                }
+
+                _reminderRegistered = wanted;
+            }
+
+            if (wanted == (S.Spec is not null && !IsSettled))
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Why the current phase has lasted too long, or null.</summary>
+    private string? PastDeadline()
+    {
+        var limit = Options.Deadlines.For(S.Phase);
+        return limit is { } d && S.PhaseSince is { } since && time.GetUtcNow() - since >= d
+            ? $"{S.Phase} did not finish within {(d >= TimeSpan.FromMinutes(1) ? $"{d.TotalMinutes:0.#} min" : $"{d.TotalSeconds:0.#} s")} (Workspaces:Deadlines:{S.Phase})."
+            : null;
+    }
+
+    private TimeSpan? DeadlineLeft()
+    {
+        var limit = Options.Deadlines.For(S.Phase);
+        if (limit is not { } d)
+        {
+            return null;
+        }
+
+        var left = d - (time.GetUtcNow() - (S.PhaseSince ?? time.GetUtcNow()));
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+    }
+
+    /// <summary>Worth retrying: the engine, the network or storage had a moment; the rest is the platform's own fault.</summary>
+    private static bool IsTransient(Exception exception) =>
+        exception is WorkspaceRuntimeException or IOException or TimeoutException or OrleansException or HttpRequestException;
+
+    private static string Describe(WorkspacePhase phase) => phase switch
+    {
+        WorkspacePhase.Building => "building the image",
+        WorkspacePhase.Creating => "creating the container",
+        WorkspacePhase.Initializing => "cloning the repository and starting the IDE",
+        WorkspacePhase.Stopping => "stopping",
+        WorkspacePhase.Deleting => "deleting",
+        _ => phase.ToString().ToLowerInvariant(),
+    };
 
     private void EnsureExists()
     {
@@ -808,6 +1019,12 @@ public sealed partial class WorkspaceGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Workspace {WorkspaceId}: removing its snapshots failed")]
     private partial void LogSnapshotDeleteFailed(Exception exception, string workspaceId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Workspace {WorkspaceId}: internal error in {Phase}")]
+    private partial void LogInternalError(Exception exception, string workspaceId, WorkspacePhase phase);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Workspace {WorkspaceId}: its run slot was taken by another launch; it waits for a free one")]
+    private partial void LogSlotLost(string workspaceId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Workspace {WorkspaceId}: stopping the instance of a failed workspace failed")]
     private partial void LogCleanupFailed(Exception exception, string workspaceId);

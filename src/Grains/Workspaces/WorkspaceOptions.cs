@@ -90,6 +90,10 @@ public sealed class WorkspaceOptions
     [Range(typeof(TimeSpan), "00:00:10", "01:00:00")]
     public TimeSpan ObserverExpiry { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>How long each phase on the way to Running or Stopped may last before the workspace fails (its container
+    /// cleaned up, its slot freed): a hook that never ends must not hold a workspace and its quota forever.</summary>
+    public PhaseDeadlines Deadlines { get; set; } = new();
+
     /// <summary>How many events a workspace keeps for its status and for late subscribers.</summary>
     [Range(10, 10_000)]
     public int RecentEventCount { get; set; } = 200;

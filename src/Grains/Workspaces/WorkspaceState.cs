@@ -48,4 +48,8 @@ public sealed class WorkspaceState
     /// <summary>The secret the workspace's gateway requires and only the proxy sends; made with the workspace (or on the
     /// next start of one made before gateways), kept for its life.</summary>
     [Id(17)] public string? GatewaySecret { get; set; }
+
+    /// <summary>When the workspace entered its phase: the start of the phase's deadline. Null in state written before
+    /// it existed (the deadline then counts from the activation).</summary>
+    [Id(18)] public DateTimeOffset? PhaseSince { get; set; }
 }
