@@ -156,6 +156,45 @@ public sealed class WorkspaceApiTests(HostFixture host)
     }
 
     [Fact]
+    public async Task A_create_retried_with_the_same_idempotency_key_yields_one_workspace()
+    {
+        using var user = await host.SignInAsync(Users.NewName());
+        async Task<HttpResponseMessage> PostAsync(string key, string repoUrl)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/workspaces") { Content = JsonContent.Create(new { repoUrl }) };
+            request.Headers.Add("Idempotency-Key", key);
+            return await user.SendAsync(request);
+        }
+
+        var key = Guid.NewGuid().ToString();
+        var first = await PostAsync(key, "https://github.com/octo/hello");
+        var retries = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => PostAsync(key, "https://github.com/octo/hello")));
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        var id = (await first.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();
+        foreach (var retry in retries)
+        {
+            Assert.Equal(HttpStatusCode.Created, retry.StatusCode);
+            Assert.Equal(id, (await retry.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString());
+            Assert.Equal("true", retry.Headers.GetValues("Idempotent-Replayed").Single());
+        }
+
+        Assert.Equal(1, (await user.GetFromJsonAsync<JsonElement>("/api/workspaces")).GetArrayLength());
+
+        // The same key with another body is a client error, and creates nothing.
+        var mismatch = await Problems.AssertAsync(await PostAsync(key, "https://github.com/octo/other"), HttpStatusCode.UnprocessableEntity);
+        Assert.Equal("https://clouddevenv.dev/problems/idempotency-key-reused", mismatch.GetProperty("type").GetString());
+        Assert.Equal(1, (await user.GetFromJsonAsync<JsonElement>("/api/workspaces")).GetArrayLength());
+
+        // Keys are each user's own: another user's same key is another workspace.
+        using var other = await host.SignInAsync(Users.NewName());
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/workspaces") { Content = JsonContent.Create(new { repoUrl = "https://github.com/octo/hello" }) };
+        request.Headers.Add("Idempotency-Key", key);
+        var theirs = await other.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Created, theirs.StatusCode);
+        Assert.NotEqual(id, (await theirs.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString());
+    }
+
+    [Fact]
     public async Task A_ghost_in_the_owners_index_is_left_out_of_the_listing_and_out_of_the_index()
     {
         var name = Users.NewName();

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using System.Text.Json;
 using CloudDevEnv.Api.Identity;
 using CloudDevEnv.Api.Problems;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -21,8 +22,9 @@ public static class WorkspaceEndpoints
             .Produces<WorkspaceResource>(StatusCodes.Status201Created)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
-            .WithSummary("Launch a workspace for a Git repository, owned by the signed-in user.");
+            .WithSummary("Launch a workspace for a Git repository, owned by the signed-in user; an Idempotency-Key header makes a retry return the same workspace.");
         api.MapGet("/", ListAsync)
             .WithSummary("My workspaces; admins may ask for one owner's (?owner=) or everyone's (?all=true).")
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -61,10 +63,56 @@ public static class WorkspaceEndpoints
             body.Image,
             Resources: null,
             IdleTimeout: body.IdleTimeoutMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null);
+
         var id = WorkspaceId.NewId();
-        var status = await grains.GetGrain<IWorkspaceGrain>(id).CreateAsync(spec);
+        if (request.Headers.TryGetValue(IdempotencyKeyHeader, out var keys))
+        {
+            var key = keys.ToString();
+            if (key.Length is 0 or > 255 || key.Any(c => c is < ' ' or > '~'))
+            {
+                return ApiProblems.InvalidField(IdempotencyKeyHeader, "Idempotency-Key must be 1 to 255 printable ASCII characters.");
+            }
+
+            var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+                JsonSerializer.SerializeToUtf8Bytes(body, json.Value.SerializerOptions)));
+            var claim = await grains.GetGrain<IIdempotencyGrain>(IIdempotencyGrain.KeyOf(user.UserId(), key)).ClaimAsync(hash, id);
+            if (!claim.SameRequest)
+            {
+                return ApiProblems.Problem(
+                    StatusCodes.Status422UnprocessableEntity,
+                    "Idempotency-Key reused.",
+                    "This Idempotency-Key was first used with another request body; use a new key for a new request.",
+                    "idempotency-key-reused");
+            }
+
+            id = claim.WorkspaceId;
+            if (claim.Replayed && await WorkspaceAccess.FindAsync(grains, id, user) is { } existing)
+            {
+                // The retry of a create whose answer was lost: the same workspace, not a second one.
+                request.HttpContext.Response.Headers["Idempotent-Replayed"] = "true";
+                return TypedResults.Created($"/api/workspaces/{id}", WorkspaceResource.From(existing));
+            }
+        }
+
+        WorkspaceStatus? status = null;
+        try
+        {
+            status = await grains.GetGrain<IWorkspaceGrain>(id).CreateAsync(spec);
+        }
+        catch (WorkspaceRejectedException e) when (e.Kind == WorkspaceRejection.Conflict)
+        {
+            // Two retries with one key raced, and the other made it (a fresh id is never taken).
+            request.HttpContext.Response.Headers["Idempotent-Replayed"] = "true";
+        }
+
+        status ??= await WorkspaceAccess.FindAsync(grains, id, user)
+            ?? throw new WorkspaceRejectedException(WorkspaceRejection.Conflict, $"A workspace with the id '{id}' exists already.");
         return TypedResults.Created($"/api/workspaces/{id}", WorkspaceResource.From(status));
     }
+
+    /// <summary>As Stripe's and GitHub's APIs take it: a create retried with the same key and body returns the same
+    /// workspace for 24 h.</summary>
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
 
     private static async Task<IResult> ListAsync(string? owner, bool? all, ClaimsPrincipal user, IGrainFactory grains)
     {
