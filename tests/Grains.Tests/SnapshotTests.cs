@@ -154,6 +154,42 @@ public sealed class SnapshotTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_restore_cut_short_is_done_again_not_taken_for_the_files()
+    {
+        var (grain, id) = await RunningWorkspaceAsync();
+        _runtime.WriteFile(id, NotesPath, "uncommitted draft");
+        await grain.StopAsync("tester");
+        await Eventually.PhaseAsync(grain, WorkspacePhase.Stopped);
+        _runtime.Remove(id);
+
+        // The first restore dies half way, after it wrote a file, the way a kill -9 of the host would leave it.
+        var first = true;
+        _runtime.RestoreHandler = workspaceId =>
+        {
+            if (workspaceId == id && first)
+            {
+                first = false;
+                _runtime.WriteFile(id, "/workspaces/hello/half.txt", "half");
+                throw new WorkspaceRuntimeException("the host went away mid-restore", isPermanent: false);
+            }
+        };
+        try
+        {
+            await grain.StartAsync("tester");
+            var running = await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
+            Assert.Single(SnapshotEvents(running), e => e.Message.StartsWith("Restored", StringComparison.Ordinal));
+        }
+        finally
+        {
+            _runtime.RestoreHandler = null;
+        }
+
+        Assert.Equal("uncommitted draft", _runtime.ReadFile(id, NotesPath));
+        Assert.DoesNotContain(_runtime.Execs(id), e => e.Command.Contains("clone"));
+        Assert.Equal(1, (await _runtime.ExecAsync(id, new ExecRequest(["test", "-e", WorkspaceSnapshots.RestoringMarker]), new Progress<string>(), default)).ExitCode);
+    }
+
+    [Fact]
     public async Task A_failing_snapshot_is_recorded_and_does_not_keep_the_workspace_from_stopping()
     {
         var (grain, id) = await RunningWorkspaceAsync();

@@ -33,9 +33,71 @@ public sealed class WorkspaceLifecycleTests(ClusterFixture fixture)
         await grain.CreateAsync(Specs.New(repoUrl: "git@github.com:octo/tools.git", gitRef: "release/2.0"));
         await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
 
-        var clone = Assert.Single(fixture.Runtime.Execs(grain.GetPrimaryKeyString()), e => e.Command.Contains("clone"));
-        Assert.Equal(["--branch", "release/2.0", "--", "git@github.com:octo/tools.git", "/workspaces/tools"], clone.Command.TakeLast(5));
+        var id = grain.GetPrimaryKeyString();
+        var clone = Assert.Single(fixture.Runtime.Execs(id), e => e.Command.Contains("clone"));
+        Assert.Equal(["--branch", "release/2.0", "--", "git@github.com:octo/tools.git", "/workspaces/.cde-clone-tools"], clone.Command.TakeLast(5));
         Assert.Contains("--depth", clone.Command);
+
+        // Into a staging folder, moved into place once git is done.
+        Assert.Contains(fixture.Runtime.Execs(id), e => e.Command.SequenceEqual(["mv", "-T", "--", "/workspaces/.cde-clone-tools", "/workspaces/tools"]));
+        Assert.Equal(0, (await fixture.Runtime.ExecAsync(id, new ExecRequest(["test", "-e", "/workspaces/tools/.git"]), new Progress<string>(), default)).ExitCode);
+    }
+
+    [Fact]
+    public async Task A_clone_cut_short_is_never_taken_for_a_complete_one()
+    {
+        // The first clone dies half way, after git made .git (a kill -9 of the host, say): the next attempt must clone
+        // again, not find .git and go Running with a half checkout.
+        var grain = NewGrain();
+        var id = grain.GetPrimaryKeyString();
+        var first = true;
+        fixture.Runtime.ExecHandler = (workspaceId, request) =>
+        {
+            if (workspaceId != id || !request.Command.Contains("clone") || !first)
+            {
+                return null;
+            }
+
+            first = false;
+            fixture.Runtime.WriteFile(id, request.Command[^1] + "/.git", "half");
+            throw new WorkspaceRuntimeException("the container went away mid-clone", isPermanent: false);
+        };
+        try
+        {
+            await grain.CreateAsync(Specs.New());
+            await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
+        }
+        finally
+        {
+            fixture.Runtime.ExecHandler = null;
+        }
+
+        Assert.Equal(2, fixture.Runtime.Execs(id).Count(e => e.Command.Contains("clone")));
+    }
+
+    [Fact]
+    public async Task A_workspace_folder_already_holding_files_fails_in_words_and_is_not_mixed_with_the_clone()
+    {
+        // An image that ships files at /workspaces/hello (no .git): the clone must not be poured over them, and retrying
+        // cannot help, so the workspace fails at once and says which folder and what to do.
+        var grain = NewGrain();
+        var id = grain.GetPrimaryKeyString();
+        fixture.Runtime.ExecHandler = (workspaceId, request) =>
+            workspaceId == id && request.Command.SequenceEqual(["test", "-e", "/workspaces/hello"]) ? new ExecResult(0, string.Empty) : null;
+        try
+        {
+            await grain.CreateAsync(Specs.New());
+            var failed = await Eventually.PhaseAsync(grain, WorkspacePhase.Failed);
+            Assert.Contains("/workspaces/hello already holds files that are not a clone", failed.Reason);
+        }
+        finally
+        {
+            fixture.Runtime.ExecHandler = null;
+        }
+
+        Assert.DoesNotContain(fixture.Runtime.Execs(id), e => e.Command is ["mv", ..]);
+        Assert.Contains(fixture.Runtime.Execs(id), e => e.Command.SequenceEqual(["rm", "-rf", "--", "/workspaces/.cde-clone-hello"]));
+        Assert.Equal(1, fixture.Runtime.Execs(id).Count(e => e.Command.Contains("clone")));
     }
 
     [Fact]

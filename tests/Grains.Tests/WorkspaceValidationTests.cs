@@ -56,7 +56,8 @@ public sealed class WorkspaceValidationTests(ClusterFixture fixture)
         var workspace = Assert.Single(fixture.Runtime.Created, s => s.WorkspaceId == id);
         Assert.DoesNotContain(workspace.Mounts, m => m.Kind == InstanceMountKind.Bind);
         Assert.DoesNotContain(fixture.Runtime.Execs(id), e => e.Command.Contains("clone"));
-        Assert.Contains(fixture.Runtime.Execs(id), e => e.Command.SequenceEqual(["chown", "-R", "--", "vscode", "/workspaces/hello"]));
+        Assert.Contains(fixture.Runtime.Execs(id), e => e.Command.SequenceEqual(["chown", "-R", "--", "vscode", "/workspaces/.cde-clone-hello"]));
+        Assert.Contains(fixture.Runtime.Execs(id), e => e.Command.SequenceEqual(["mv", "-T", "--", "/workspaces/.cde-clone-hello", "/workspaces/hello"]));
     }
 
     [Fact]

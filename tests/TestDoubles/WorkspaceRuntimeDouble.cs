@@ -21,6 +21,9 @@ public sealed class WorkspaceRuntimeDouble : IWorkspaceRuntime
     /// <summary>Answers exec calls; the default succeeds, and knows whether a clone happened.</summary>
     public Func<string, ExecRequest, ExecResult?>? ExecHandler { get; set; }
 
+    /// <summary>Called as a restore begins: may write files and throw, as a restore cut short would leave it.</summary>
+    public Action<string>? RestoreHandler { get; set; }
+
     /// <summary>Whether the IDE answers; by default once it has been started by a detached exec.</summary>
     public Func<string, bool>? ProbeHandler { get; set; }
 
@@ -178,6 +181,19 @@ public sealed class WorkspaceRuntimeDouble : IWorkspaceRuntime
             return new ExecResult(instance.Files.ContainsKey(path) ? 0 : 1, string.Empty);
         }
 
+        if (command is ["mv", "-T", "--", var from, var to])
+        {
+            instance.Move(from, to);
+            return new ExecResult(0, string.Empty);
+        }
+
+        if (command is ["rm", "-f", "--", var removed])
+        {
+            instance.Files.TryRemove(removed, out _);
+            instance.Contents.TryRemove(removed, out _);
+            return new ExecResult(0, string.Empty);
+        }
+
         if (command is ["touch", var touched])
         {
             instance.Files[touched] = true;
@@ -256,6 +272,7 @@ public sealed class WorkspaceRuntimeDouble : IWorkspaceRuntime
     public async Task RestoreAsync(string workspaceId, string path, Stream tar, CancellationToken cancellationToken)
     {
         await EnterAsync(nameof(RestoreAsync), cancellationToken);
+        RestoreHandler?.Invoke(workspaceId);
         var instance = Get(workspaceId);
         using var reader = new System.Formats.Tar.TarReader(tar, leaveOpen: true);
         while (await reader.GetNextEntryAsync(copyData: true, cancellationToken) is { } entry)
@@ -315,6 +332,26 @@ public sealed class WorkspaceRuntimeDouble : IWorkspaceRuntime
 
         /// <summary>File path → content, for files written or restored; other known files are empty.</summary>
         public ConcurrentDictionary<string, byte[]> Contents { get; } = new();
+
+        /// <summary>Renames a folder, as <c>mv -T</c> does.</summary>
+        public void Move(string from, string to)
+        {
+            foreach (var path in Under(from).ToList())
+            {
+                var target = to.TrimEnd('/') + path[from.TrimEnd('/').Length..];
+                Files.TryRemove(path, out _);
+                Files[target] = true;
+                if (Contents.TryRemove(path, out var content))
+                {
+                    Contents[target] = content;
+                }
+            }
+
+            if (Clones.TryRemove(from, out var url))
+            {
+                Clones[to] = url;
+            }
+        }
 
         public IEnumerable<string> Under(string folder)
         {

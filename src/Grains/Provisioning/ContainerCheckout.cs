@@ -76,7 +76,7 @@ internal sealed partial class ContainerCheckout(IWorkspaceRuntime runtime, Provi
     }
 
     /// <summary>Clones the repository and copies the clone, links and all, into the workspace at <paramref name="folder"/>
-    /// (which must not exist yet), handed to <paramref name="user"/>.</summary>
+    /// (empty), handed to <paramref name="user"/>.</summary>
     public Task CopyIntoAsync(
         string workspaceId, WorkspaceSpec spec, RepositoryUrl repository, string folder, string? user, IProgress<string> log, CancellationToken cancellationToken)
     {

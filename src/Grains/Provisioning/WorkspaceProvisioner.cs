@@ -112,42 +112,63 @@ public sealed partial class WorkspaceProvisioner(
         }
     }
 
+    /// <summary>Clones into a staging folder beside the workspace folder and moves it into place only once complete: a
+    /// clone cut short (a crash, a stop, a deadline) leaves a staging folder the next attempt starts afresh, never a
+    /// half checkout that would pass for done.</summary>
     private async Task CloneAsync(
         string workspaceId, WorkspaceSpec spec, RepositoryUrl repository, WorkspacePlan plan, IProgress<string> log, CancellationToken cancellationToken)
     {
-        var folder = plan.WorkspaceFolder;
-        if (plan.RemoteUser is { } user && !IsRoot(user))
-        {
-            // The workspace folder may lie where only root can write (a workspaceFolder outside /workspaces, or an
-            // image whose /workspaces the user does not own): make it, empty, and hand it to the user first.
-            await runtime.ExecAsync(
-                workspaceId,
-                new ExecRequest(["/bin/sh", "-c", "[ -e \"$1\" ] || { mkdir -p -- \"$1\" && chown -- \"$2\" \"$1\"; }", "cde-mkdir", folder, user], User: "0"),
-                NullProgress.Instance,
-                cancellationToken);
-        }
+        var folder = plan.WorkspaceFolder.TrimEnd('/');
+        var name = folder[(folder.LastIndexOf('/') + 1)..];
+        var staging = folder[..(folder.Length - name.Length)] + ".cde-clone-" + name;
+        var user = plan.RemoteUser is { } u && !IsRoot(u) ? u : null;
+
+        // As root: the folder may lie where only root can write (a workspaceFolder outside /workspaces, or an image
+        // whose /workspaces the user does not own). The staging folder is the user's, so the clone is theirs.
+        await RootAsync(workspaceId,
+            ["/bin/sh", "-c", "rm -rf -- \"$1\" && mkdir -p -- \"$1\" && { [ -z \"$2\" ] || chown -- \"$2\" \"$1\"; }", "cde-stage", staging, user ?? string.Empty],
+            cancellationToken);
 
         if (repository.LocalPath is not null)
         {
             // A repository on this host never reaches the workspace itself: its clone, made elsewhere, does.
             await ContainerCheckout.Create(runtime, provisioningOptions.Value, Options, logger)
-                .CopyIntoAsync(workspaceId, spec, repository, folder, plan.RemoteUser is { } u && !IsRoot(u) ? u : null, log, cancellationToken);
-            return;
+                .CopyIntoAsync(workspaceId, spec, repository, staging, user, log, cancellationToken);
+        }
+        else
+        {
+            var clone = GitClone.Command(repository, spec.Ref, staging);
+            log.Report($"Cloning {spec.RepoUrl}{(spec.Ref is null ? string.Empty : $" at {spec.Ref}")} into {folder}.");
+            var result = await runtime.ExecAsync(workspaceId, new ExecRequest(clone, GitClone.Environment, User: plan.RemoteUser), log, cancellationToken);
+            if (result.ExitCode != 0)
+            {
+                await RootAsync(workspaceId, ["rm", "-rf", "--", staging], CancellationToken.None);
+                LogCloneFailed(workspaceId, result.ExitCode);
+                throw GitClone.Failure(result);
+            }
         }
 
-        var clone = GitClone.Command(repository, spec.Ref, folder);
-        log.Report($"Cloning {spec.RepoUrl}{(spec.Ref is null ? string.Empty : $" at {spec.Ref}")} into {folder}.");
-        var result = await runtime.ExecAsync(workspaceId, new ExecRequest(clone, GitClone.Environment, User: plan.RemoteUser), log, cancellationToken);
-        if (result.ExitCode != 0)
+        // The complete clone takes the folder's place (an empty folder made by the image or an earlier attempt goes).
+        await RootAsync(workspaceId, ["rmdir", "--ignore-fail-on-non-empty", "--", folder], cancellationToken, allowFailure: true);
+        var emptied = await runtime.ExecAsync(workspaceId, new ExecRequest(["test", "-e", folder], User: "0"), NullProgress.Instance, cancellationToken);
+        if (emptied.ExitCode == 0)
         {
-            // Empty a partial clone (keeping the folder itself) so that a later start clones afresh instead of finding a broken one.
-            await runtime.ExecAsync(
-                workspaceId,
-                new ExecRequest(["/bin/sh", "-c", "find \"$1\" -mindepth 1 -delete 2>/dev/null; true", "cde-clean", folder], User: plan.RemoteUser),
-                NullProgress.Instance,
-                cancellationToken);
-            LogCloneFailed(workspaceId, result.ExitCode);
-            throw GitClone.Failure(result);
+            // Files the image (or the user) put there without a .git: a clone would mix with them, and retrying cannot help.
+            await RootAsync(workspaceId, ["rm", "-rf", "--", staging], CancellationToken.None, allowFailure: true);
+            throw new WorkspaceRuntimeException(
+                $"The workspace folder {folder} already holds files that are not a clone of the repository; choose another workspaceFolder.",
+                isPermanent: true);
+        }
+
+        await RootAsync(workspaceId, ["mv", "-T", "--", staging, folder], cancellationToken);
+    }
+
+    private async Task RootAsync(string workspaceId, List<string> command, CancellationToken cancellationToken, bool allowFailure = false)
+    {
+        var result = await runtime.ExecAsync(workspaceId, new ExecRequest(command, User: "0"), NullProgress.Instance, cancellationToken);
+        if (result.ExitCode != 0 && !allowFailure)
+        {
+            throw new WorkspaceRuntimeException($"Preparing the workspace folder failed (exit {result.ExitCode}): {result.OutputTail.Trim()}", isPermanent: false);
         }
     }
 

@@ -12,6 +12,9 @@ public sealed partial class WorkspaceSnapshots(
 {
     public const string Folder = "/workspaces";
 
+    /// <summary>In the workspaces folder while a snapshot is being unpacked there.</summary>
+    public const string RestoringMarker = Folder + "/.cde-restoring";
+
     // Said once, when the singleton is made: snapshots being off must show in the log, not pass silently.
     private readonly bool _isEnabled = store is not null || WarnDisabled(logger);
 
@@ -50,20 +53,33 @@ public sealed partial class WorkspaceSnapshots(
             return null;
         }
 
-        var listing = await runtime.ExecAsync(workspaceId, new ExecRequest(["ls", "-A", Folder], User: "0"), NullProgress.Instance, cancellationToken);
-        if (listing.ExitCode == 0 && !string.IsNullOrWhiteSpace(listing.OutputTail))
+        // A restore cut short (the host killed mid-unpack) left its marker: the half folder is emptied and restored again,
+        // never taken for the workspace's files.
+        var interrupted = (await runtime.ExecAsync(
+            workspaceId, new ExecRequest(["test", "-e", RestoringMarker], User: "0"), NullProgress.Instance, cancellationToken)).ExitCode == 0;
+        if (interrupted)
         {
-            return null;
+            await EmptyAsync(workspaceId);
+        }
+        else
+        {
+            var listing = await runtime.ExecAsync(workspaceId, new ExecRequest(["ls", "-A", Folder], User: "0"), NullProgress.Instance, cancellationToken);
+            if (listing.ExitCode == 0 && !string.IsNullOrWhiteSpace(listing.OutputTail))
+            {
+                return null;
+            }
         }
 
         try
         {
+            await runtime.ExecAsync(workspaceId, new ExecRequest(["touch", RestoringMarker], User: "0"), NullProgress.Instance, cancellationToken);
             await using (var tar = await store.OpenAsync(snapshot, cancellationToken))
             {
                 await runtime.RestoreAsync(workspaceId, Folder, tar, cancellationToken);
             }
 
             await runtime.ExecAsync(workspaceId, new ExecRequest(["touch", LifecycleRunner.CreatedMarker], User: "0"), NullProgress.Instance, cancellationToken);
+            await runtime.ExecAsync(workspaceId, new ExecRequest(["rm", "-f", "--", RestoringMarker], User: "0"), NullProgress.Instance, cancellationToken);
         }
         catch
         {
