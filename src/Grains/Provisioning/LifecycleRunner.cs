@@ -15,6 +15,11 @@ internal sealed partial class LifecycleRunner(IWorkspaceRuntime runtime, int tai
     internal const string CreatedMarker = "/tmp/.clouddevenv-created-hooks-done";
     internal const string StartedMarker = "/tmp/.clouddevenv-start-hooks-done";
 
+    /// <summary>Set in every hook's environment to the kind of hooks it belongs to.</summary>
+    internal const string HookVariable = "CDE_LIFECYCLE_HOOK";
+    private const string CreateKind = "create";
+    private const string StartKind = "start";
+
     // Field 22 of /proc/1/stat is PID 1's start time in clock ticks since boot: it differs for every container start.
     private const string StartStamp = "cut -d' ' -f22 /proc/1/stat";
 
@@ -26,9 +31,10 @@ internal sealed partial class LifecycleRunner(IWorkspaceRuntime runtime, int tai
 
         if (createHooks.Count > 0 && !await ExecOkAsync(workspaceId, plan, ["test", "-e", CreatedMarker], cancellationToken))
         {
+            await EndLeftoverHooksAsync(workspaceId, plan, CreateKind, cancellationToken);
             foreach (var hook in createHooks)
             {
-                await RunHookAsync(workspaceId, plan, hook, remoteEnv, log, cancellationToken);
+                await RunHookAsync(workspaceId, plan, hook, With(remoteEnv, CreateKind), log, cancellationToken);
             }
 
             await ShellAsync(workspaceId, plan, $"touch {CreatedMarker}", cancellationToken);
@@ -37,14 +43,37 @@ internal sealed partial class LifecycleRunner(IWorkspaceRuntime runtime, int tai
         if (startHooks.Count > 0
             && !await ShellAsync(workspaceId, plan, $"[ \"$(cat {StartedMarker} 2>/dev/null)\" = \"$({StartStamp})\" ]", cancellationToken))
         {
+            await EndLeftoverHooksAsync(workspaceId, plan, StartKind, cancellationToken);
             foreach (var hook in startHooks)
             {
-                await RunHookAsync(workspaceId, plan, hook, remoteEnv, log, cancellationToken);
+                await RunHookAsync(workspaceId, plan, hook, With(remoteEnv, StartKind), log, cancellationToken);
             }
 
             await ShellAsync(workspaceId, plan, $"{StartStamp} > {StartedMarker}", cancellationToken);
         }
     }
+
+    /// <summary>Ends what is left of an earlier run of these hooks that never finished (the host was killed while a
+    /// hook ran, and the container went on): the hooks run again from the start, and two `npm install`s must not race.
+    /// Every hook process, and all it starts, carries <see cref="HookVariable"/> in its environment, which
+    /// <c>/proc/&lt;pid&gt;/environ</c> shows to the same user (hooks run as the workspace user; root in a workspace lacks
+    /// CAP_SYS_PTRACE, so it could not read them). Hooks that finished are never looked for: what they started in the
+    /// background (a dev server from postStartCommand) stays.</summary>
+    private async Task EndLeftoverHooksAsync(string workspaceId, WorkspacePlan plan, string kind, CancellationToken cancellationToken)
+    {
+        const string script =
+            "for d in /proc/[0-9]*; do " +
+            "if tr '\\0' '\\n' < \"$d/environ\" 2>/dev/null | grep -qx \"$1\"; then kill -KILL \"${d#/proc/}\" 2>/dev/null; fi; " +
+            "done; true";
+        await runtime.ExecAsync(
+            workspaceId,
+            new ExecRequest(["/bin/sh", "-c", script, "cde-end-hooks", $"{HookVariable}={kind}"], User: plan.RemoteUser),
+            NullProgress.Instance,
+            cancellationToken);
+    }
+
+    private static Dictionary<string, string> With(IReadOnlyDictionary<string, string> remoteEnv, string kind) =>
+        new(remoteEnv) { [HookVariable] = kind };
 
     private async Task RunHookAsync(
         string workspaceId, WorkspacePlan plan, PlannedHook hook, IReadOnlyDictionary<string, string> remoteEnv,

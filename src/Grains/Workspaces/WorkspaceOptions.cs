@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace CloudDevEnv.Grains.Workspaces;
 
 /// <summary>Platform-wide workspace policy, bound from the <c>Workspaces</c> configuration section.</summary>
-public sealed class WorkspaceOptions
+public sealed class WorkspaceOptions : IValidatableObject
 {
     public const string SectionName = "Workspaces";
 
@@ -82,9 +82,11 @@ public sealed class WorkspaceOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan StopGracePeriod { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Period of the durable reminder that re-activates a workspace after a silo loss (minimum 1 minute).</summary>
+    /// <summary>Period of the durable reminder that re-activates a workspace after a silo loss or a restart (minimum
+    /// 1 minute, Orleans' floor). Only workspaces on their way somewhere hold one, so a short period costs little and
+    /// bounds how long a workspace caught mid-build by a crash waits to go on.</summary>
     [Range(typeof(TimeSpan), "00:01:00", "1.00:00:00")]
-    public TimeSpan ReminderPeriod { get; set; } = TimeSpan.FromMinutes(5);
+    public TimeSpan ReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Observers that do not renew their subscription within this time are dropped.</summary>
     [Range(typeof(TimeSpan), "00:00:10", "01:00:00")]
@@ -93,6 +95,14 @@ public sealed class WorkspaceOptions
     /// <summary>How long each phase on the way to Running or Stopped may last before the workspace fails (its container
     /// cleaned up, its slot freed): a hook that never ends must not hold a workspace and its quota forever.</summary>
     public PhaseDeadlines Deadlines { get; set; } = new();
+
+    // Data annotations do not look inside nested objects: the deadlines are checked here so that a bad one stops start-up.
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        List<ValidationResult> results = [];
+        Validator.TryValidateObject(Deadlines, new ValidationContext(Deadlines), results, validateAllProperties: true);
+        return results.Select(r => new ValidationResult($"Workspaces:Deadlines: {r.ErrorMessage}", [.. r.MemberNames.Select(m => $"{nameof(Deadlines)}:{m}")]));
+    }
 
     /// <summary>How many events a workspace keeps for its status and for late subscribers.</summary>
     [Range(10, 10_000)]
