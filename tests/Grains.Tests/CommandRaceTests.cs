@@ -54,25 +54,27 @@ public sealed class CommandRaceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_delete_acknowledged_while_the_workspace_turns_idle_ends_deleted()
+    public async Task A_delete_acknowledged_while_the_reaper_is_stopping_the_workspace_ends_deleted()
     {
         var grain = await RunningAsync(idleMinutes: 1);
-        var id = grain.GetPrimaryKeyString();
-
-        // The delete's write is under way when the workspace turns idle, and health checks run meanwhile. (The narrower
-        // interleaving, a delete between the reaper's check and its stop, cannot be staged with these doubles: the stop
-        // is decided inside the same serialized change as its write, against the state as it is then.)
-        var (entered, release) = _store.HoldNextWrite(id);
-        var delete = grain.DeleteAsync("tester");
-        await entered.WaitAsync(TimeSpan.FromSeconds(10));
-        _clock.Advance(TimeSpan.FromMinutes(2));
-        await Task.Delay(500); // several health checks: the reaper's turn comes while the delete waits on storage
-        release.SetResult();
-        await delete;
+        _runtime.Block(nameof(IWorkspaceRuntime.StopAsync));
+        try
+        {
+            // The workspace turns idle and the reaper starts stopping it; the delete lands while the stop is under way.
+            _clock.Advance(TimeSpan.FromMinutes(2));
+            await Eventually.PhaseAsync(grain, WorkspacePhase.Stopping);
+            var acknowledged = await grain.DeleteAsync("tester");
+            Assert.Equal(DesiredState.Deleted, acknowledged.Desired);
+        }
+        finally
+        {
+            _runtime.Release(nameof(IWorkspaceRuntime.StopAsync));
+        }
 
         var deleted = await Eventually.PhaseAsync(grain, WorkspacePhase.Deleted);
         Assert.Equal(DesiredState.Deleted, deleted.Desired);
-        Assert.DoesNotContain(deleted.RecentEvents, e => e.Message.StartsWith("Stopping: no activity", StringComparison.Ordinal));
+        Assert.Contains(deleted.RecentEvents, e => e.Message == "Stopping: no activity for 1 min." && e.Actor == WorkspaceActor.Platform);
+        Assert.False(_runtime.Exists(grain.GetPrimaryKeyString()));
     }
 
     [Fact]

@@ -35,4 +35,13 @@ public static class Eventually
             await Task.Delay(20);
         }
     }
+
+    /// <summary>Waits until the reconcile loop has looked at the workspace's container <paramref name="count"/> more times
+    /// (each health check inspects it): the positive sign that it saw what the test just changed, and decided.</summary>
+    public static async Task HealthChecksAsync(WorkspaceRuntimeDouble runtime, IWorkspaceGrain grain, int count = 2)
+    {
+        var id = grain.GetPrimaryKeyString();
+        var target = runtime.Calls(nameof(IWorkspaceRuntime.InspectAsync), id) + count;
+        await TrueAsync(() => Task.FromResult(runtime.Calls(nameof(IWorkspaceRuntime.InspectAsync), id) >= target), $"{count} health checks of {id}");
+    }
 }

@@ -15,6 +15,9 @@ public sealed class GatedGrainStorageDouble(Serializer serializer, GatedGrainSto
 
         internal ConcurrentDictionary<string, byte> Failing { get; } = new();
 
+        /// <summary>The state last stored for a grain key, as read back from what was written.</summary>
+        public ConcurrentDictionary<string, object> Stored { get; } = new();
+
         internal ConcurrentDictionary<string, (TaskCompletionSource Entered, TaskCompletionSource Release)> Held { get; } = new();
 
         /// <summary>Writes of the grain whose key is <paramref name="grainKey"/> throw an <see cref="IOException"/> until healed.</summary>
@@ -61,6 +64,7 @@ public sealed class GatedGrainStorageDouble(Serializer serializer, GatedGrainSto
 
         var etag = Guid.NewGuid().ToString("N");
         store.Records[Key(stateName, grainId)] = (etag, data);
+        store.Stored[grainKey] = serializer.Deserialize<T>(data)!;
         grainState.ETag = etag;
         grainState.RecordExists = true;
     }

@@ -50,7 +50,7 @@ public sealed class IdleReapTests : IAsyncLifetime
         var grain = await RunningWorkspaceAsync(idleMinutes: 30);
 
         _clock.Advance(TimeSpan.FromMinutes(29));
-        await Task.Delay(400);
+        await Eventually.HealthChecksAsync(_runtime, grain);
         Assert.Equal(WorkspacePhase.Running, (await grain.GetStatusAsync()).Phase);
 
         _clock.Advance(TimeSpan.FromMinutes(2));
@@ -68,7 +68,7 @@ public sealed class IdleReapTests : IAsyncLifetime
         {
             _clock.Advance(TimeSpan.FromMinutes(20));
             await grain.ReportActivityAsync(_clock.GetUtcNow());
-            await Task.Delay(300);
+            await Eventually.HealthChecksAsync(_runtime, grain);
             Assert.Equal(WorkspacePhase.Running, (await grain.GetStatusAsync()).Phase);
         }
 
@@ -93,7 +93,7 @@ public sealed class IdleReapTests : IAsyncLifetime
             await grain.ReportActivityAsync(_clock.GetUtcNow());
         }
 
-        await Task.Delay(300);
+        await Eventually.HealthChecksAsync(_runtime, grain);
         Assert.Equal(WorkspacePhase.Running, (await grain.GetStatusAsync()).Phase);
 
         _clock.Advance(TimeSpan.FromMinutes(30));

@@ -106,7 +106,7 @@ public sealed class SnapshotTests : IAsyncLifetime
         var (grain, _) = await RunningWorkspaceAsync();
 
         _clock.Advance(TimeSpan.FromMinutes(29));
-        await Task.Delay(400);
+        await Eventually.HealthChecksAsync(_runtime, grain);
         Assert.Empty(SnapshotEvents(await grain.GetStatusAsync()));
 
         _clock.Advance(TimeSpan.FromMinutes(2));
@@ -115,7 +115,7 @@ public sealed class SnapshotTests : IAsyncLifetime
 
         // Counted from the last one: not again ten minutes later, but again after another interval.
         _clock.Advance(TimeSpan.FromMinutes(10));
-        await Task.Delay(400);
+        await Eventually.HealthChecksAsync(_runtime, grain);
         Assert.Single(SnapshotEvents(await grain.GetStatusAsync()));
         _clock.Advance(TimeSpan.FromMinutes(21));
         await Eventually.TrueAsync(async () => SnapshotEvents(await grain.GetStatusAsync()).Length == 2, "the second periodic snapshot");

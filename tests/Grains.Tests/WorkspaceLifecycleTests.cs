@@ -326,19 +326,49 @@ public sealed class WorkspaceLifecycleTests(ClusterFixture fixture)
         var id = grain.GetPrimaryKeyString();
         await grain.CreateAsync(Specs.New());
         await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
-        var eventsBefore = (await grain.GetStatusAsync()).RecentEvents.Length;
+        var creates = fixture.Runtime.Calls(nameof(IWorkspaceRuntime.CreateAsync), id);
 
         await fixture.Cluster.DeactivateAsync((IAddressable)grain);
-        var status = await grain.GetStatusAsync();
-        await Task.Delay(300);
+        Assert.Equal(WorkspacePhase.Running, (await grain.GetStatusAsync()).Phase);
 
-        Assert.Equal(WorkspacePhase.Running, status.Phase);
-        Assert.Equal(eventsBefore, (await grain.GetStatusAsync()).RecentEvents.Length);
+        // The new activation has looked at the container (health checks), and asked for no other.
+        await Eventually.HealthChecksAsync(fixture.Runtime, grain);
+        Assert.Equal(creates, fixture.Runtime.Calls(nameof(IWorkspaceRuntime.CreateAsync), id));
+        Assert.Equal(WorkspacePhase.Running, (await grain.GetStatusAsync()).Phase);
         Assert.Single(fixture.Runtime.Execs(id), e => e.Command.Contains("clone"));
     }
 
     [Fact]
-    public async Task A_crash_in_the_middle_of_creating_converges_on_the_next_activation()
+    public async Task An_activation_lost_between_creating_the_container_and_recording_it_converges_on_the_next()
+    {
+        var grain = NewGrain();
+        var id = grain.GetPrimaryKeyString();
+        fixture.Runtime.Block(WorkspaceRuntimeDouble.AfterCreate(id));
+        try
+        {
+            await grain.CreateAsync(Specs.New());
+            await Eventually.TrueAsync(() => Task.FromResult(fixture.Runtime.Exists(id)), "the container to exist");
+            var creating = await grain.GetStatusAsync();
+            Assert.Equal((WorkspacePhase.Creating, null), (creating.Phase, creating.Instance));
+
+            // The activation goes with the step in flight: the container exists, the workspace's record does not say so.
+            await fixture.Cluster.DeactivateAsync((IAddressable)grain).WaitAsync(TimeSpan.FromSeconds(20));
+        }
+        finally
+        {
+            fixture.Runtime.Release(WorkspaceRuntimeDouble.AfterCreate(id));
+        }
+
+        // The next activation repeats the step, and the runtime hands over the container the first one made.
+        var running = await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
+        Assert.Equal(2, fixture.Runtime.Calls(nameof(IWorkspaceRuntime.CreateAsync), id));
+        Assert.Single(fixture.Runtime.Created, s => s.WorkspaceId == id);
+        Assert.Equal("double-" + id, running.Instance);
+        Assert.Single(running.RecentEvents, e => e.Kind == WorkspaceEventKind.Phase && e.Phase == WorkspacePhase.Initializing);
+    }
+
+    [Fact]
+    public async Task An_activation_lost_in_the_middle_of_initializing_converges_on_the_next()
     {
         var grain = NewGrain();
         var id = grain.GetPrimaryKeyString();
@@ -350,7 +380,7 @@ public sealed class WorkspaceLifecycleTests(ClusterFixture fixture)
             await Eventually.PhaseAsync(grain, WorkspacePhase.Initializing);
             Assert.True(fixture.Runtime.Exists(id));
 
-            // The activation dies with the step in flight; what it created stays behind.
+            // The activation goes with the step in flight; what it created stays behind.
             await fixture.Cluster.DeactivateAsync((IAddressable)grain).WaitAsync(TimeSpan.FromSeconds(20));
         }
         finally
@@ -360,7 +390,8 @@ public sealed class WorkspaceLifecycleTests(ClusterFixture fixture)
 
         var running = await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
         Assert.Single(running.RecentEvents, e => e.Kind == WorkspaceEventKind.Phase && e.Phase == WorkspacePhase.Running);
-        Assert.True(fixture.Runtime.Exists(id));
+        Assert.Equal(2, fixture.Runtime.Calls(nameof(IWorkspaceRuntime.RestoreAsync), id));
+        Assert.Single(fixture.Runtime.Created, s => s.WorkspaceId == id);
     }
 
     [Fact]
@@ -424,25 +455,5 @@ public sealed class WorkspaceLifecycleTests(ClusterFixture fixture)
 
         // Making it private (what it is) stays allowed.
         await grain.SetPortVisibilityAsync(idePort, false, "ada");
-    }
-
-    private sealed class RecordingObserver : IWorkspaceObserver
-    {
-        private readonly System.Collections.Concurrent.ConcurrentQueue<WorkspaceEvent> _events = new();
-        private readonly System.Collections.Concurrent.ConcurrentQueue<string> _ids = new();
-
-        /// <summary>In sequence order: one-way notifications may arrive out of order; sequence numbers say the true one.</summary>
-        public IReadOnlyList<WorkspacePhase> Phases => [.. _events.Where(e => e.Kind == WorkspaceEventKind.Phase).OrderBy(e => e.Sequence).Select(e => e.Phase)];
-
-        public IReadOnlyList<string> Ids => [.. _ids];
-
-        public IReadOnlyList<WorkspaceEvent> Events => [.. _events];
-
-        public Task OnEvent(string workspaceId, WorkspaceEvent workspaceEvent)
-        {
-            _ids.Enqueue(workspaceId);
-            _events.Enqueue(workspaceEvent);
-            return Task.CompletedTask;
-        }
     }
 }

@@ -58,6 +58,9 @@ public sealed class WorkspaceRuntimeDouble : IWorkspaceRuntime
 
     public int Calls(string operation) => _calls.GetValueOrDefault(operation);
 
+    /// <summary>Calls of <paramref name="operation"/> for one workspace (every call, whether it created, adopted or failed).</summary>
+    public int Calls(string operation, string workspaceId) => _calls.GetValueOrDefault($"{operation}:{workspaceId}");
+
     public bool Exists(string workspaceId) => _instances.ContainsKey(workspaceId);
 
     public IReadOnlyList<ExecRequest> Execs(string workspaceId) =>
@@ -66,6 +69,9 @@ public sealed class WorkspaceRuntimeDouble : IWorkspaceRuntime
     /// <summary>Makes the next call of <paramref name="operation"/> throw <paramref name="exception"/>.</summary>
     public void FailNext(string operation, Exception exception) =>
         _failures.GetOrAdd(operation, _ => new ConcurrentQueue<Exception>()).Enqueue(exception);
+
+    /// <summary>For <see cref="Block"/>: creating the workspace's instance waits once it exists, before the caller hears of it.</summary>
+    public static string AfterCreate(string workspaceId) => $"CreateAsync:after:{workspaceId}";
 
     /// <summary>Makes calls of <paramref name="operation"/> wait until <see cref="Release"/>.</summary>
     public void Block(string operation) => _gates[operation] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -115,24 +121,29 @@ public sealed class WorkspaceRuntimeDouble : IWorkspaceRuntime
 
     public async Task<RuntimeInstance> CreateAsync(InstanceSpec spec, CancellationToken cancellationToken)
     {
-        await EnterAsync(nameof(CreateAsync), cancellationToken);
+        await EnterAsync(nameof(CreateAsync), cancellationToken, spec.WorkspaceId);
         var instance = _instances.GetOrAdd(spec.WorkspaceId, _ =>
         {
             _created.Enqueue(spec);
             return new Instance(spec);
         });
+        if (_gates.TryGetValue(AfterCreate(spec.WorkspaceId), out var gate))
+        {
+            await gate.Task.WaitAsync(cancellationToken);
+        }
+
         return instance.Snapshot(EndpointBase);
     }
 
     public async Task StartAsync(string workspaceId, CancellationToken cancellationToken)
     {
-        await EnterAsync(nameof(StartAsync), cancellationToken);
+        await EnterAsync(nameof(StartAsync), cancellationToken, workspaceId);
         Get(workspaceId).State = InstanceState.Running;
     }
 
     public async Task StopAsync(string workspaceId, TimeSpan grace, CancellationToken cancellationToken)
     {
-        await EnterAsync(nameof(StopAsync), cancellationToken);
+        await EnterAsync(nameof(StopAsync), cancellationToken, workspaceId);
         if (_instances.TryGetValue(workspaceId, out var instance))
         {
             instance.State = InstanceState.Exited;
@@ -142,13 +153,13 @@ public sealed class WorkspaceRuntimeDouble : IWorkspaceRuntime
 
     public async Task DeleteAsync(string workspaceId, CancellationToken cancellationToken)
     {
-        await EnterAsync(nameof(DeleteAsync), cancellationToken);
+        await EnterAsync(nameof(DeleteAsync), cancellationToken, workspaceId);
         _instances.TryRemove(workspaceId, out _);
     }
 
     public async Task<RuntimeInstance?> InspectAsync(string workspaceId, CancellationToken cancellationToken)
     {
-        await EnterAsync(nameof(InspectAsync), cancellationToken);
+        await EnterAsync(nameof(InspectAsync), cancellationToken, workspaceId);
         return _instances.TryGetValue(workspaceId, out var instance) ? instance.Snapshot(EndpointBase) : null;
     }
 
@@ -160,7 +171,7 @@ public sealed class WorkspaceRuntimeDouble : IWorkspaceRuntime
 
     public async Task<ExecResult> ExecAsync(string workspaceId, ExecRequest request, IProgress<string> output, CancellationToken cancellationToken)
     {
-        await EnterAsync(nameof(ExecAsync), cancellationToken);
+        await EnterAsync(nameof(ExecAsync), cancellationToken, workspaceId);
         var instance = Get(workspaceId);
         if (instance.State != InstanceState.Running)
         {
@@ -224,7 +235,7 @@ public sealed class WorkspaceRuntimeDouble : IWorkspaceRuntime
 
     public async Task<bool> ProbeIdeAsync(string workspaceId, CancellationToken cancellationToken)
     {
-        await EnterAsync(nameof(ProbeIdeAsync), cancellationToken);
+        await EnterAsync(nameof(ProbeIdeAsync), cancellationToken, workspaceId);
         if (ProbeHandler is { } probe)
         {
             return probe(workspaceId);
@@ -244,7 +255,7 @@ public sealed class WorkspaceRuntimeDouble : IWorkspaceRuntime
     /// <see cref="WriteFile"/> or restored), names relative to the folder as Docker's archive has them.</summary>
     public async Task<Stream> ArchiveAsync(string workspaceId, string path, CancellationToken cancellationToken)
     {
-        await EnterAsync(nameof(ArchiveAsync), cancellationToken);
+        await EnterAsync(nameof(ArchiveAsync), cancellationToken, workspaceId);
         var instance = Get(workspaceId);
         if (!instance.Clones.TryGetValue(path, out var url))
         {
@@ -271,7 +282,7 @@ public sealed class WorkspaceRuntimeDouble : IWorkspaceRuntime
     /// <summary>Unpacks the regular files of <paramref name="tar"/> below <paramref name="path"/>.</summary>
     public async Task RestoreAsync(string workspaceId, string path, Stream tar, CancellationToken cancellationToken)
     {
-        await EnterAsync(nameof(RestoreAsync), cancellationToken);
+        await EnterAsync(nameof(RestoreAsync), cancellationToken, workspaceId);
         RestoreHandler?.Invoke(workspaceId);
         var instance = Get(workspaceId);
         using var reader = new System.Formats.Tar.TarReader(tar, leaveOpen: true);
@@ -294,9 +305,14 @@ public sealed class WorkspaceRuntimeDouble : IWorkspaceRuntime
         }
     }
 
-    private async Task EnterAsync(string operation, CancellationToken cancellationToken)
+    private async Task EnterAsync(string operation, CancellationToken cancellationToken, string? workspaceId = null)
     {
         _calls.AddOrUpdate(operation, 1, (_, n) => n + 1);
+        if (workspaceId is not null)
+        {
+            _calls.AddOrUpdate($"{operation}:{workspaceId}", 1, (_, n) => n + 1);
+        }
+
         if (_gates.TryGetValue(operation, out var gate))
         {
             await gate.Task.WaitAsync(cancellationToken);

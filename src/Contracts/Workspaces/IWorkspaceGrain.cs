@@ -44,6 +44,12 @@ public interface IWorkspaceGrain : IGrainWithStringKey
     [Alias("Subscribe")]
     Task SubscribeAsync(IWorkspaceObserver observer);
 
+    /// <summary>Subscribes or renews a subscription to the events that can change the workspace's route: all but log
+    /// lines, of which a build writes thousands (the proxy's subscription).</summary>
+    [Alias("SubscribeToRoute")]
+    Task SubscribeToRouteAsync(IWorkspaceObserver observer);
+
+    /// <summary>Ends either subscription.</summary>
     [Alias("Unsubscribe")]
     Task UnsubscribeAsync(IWorkspaceObserver observer);
 }

@@ -36,7 +36,12 @@ public sealed partial class WorkspaceGrain(
     /// <summary>One failed probe can be a busy moment; three health checks in a row are an IDE that is gone.</summary>
     private const int IdeSilentChecksBeforeRestart = 3;
 
+    /// <summary>Log lines between two writes of the state use sequence numbers from a block reserved in it.</summary>
+    private const int SequenceBlock = 1_000;
+
     private readonly ObserverManager<IWorkspaceObserver> _observers = new(options.Value.ObserverExpiry, logger);
+    private readonly ObserverManager<IWorkspaceObserver> _routeObservers = new(options.Value.ObserverExpiry, logger);
+    private readonly WorkspaceLogLines _logLines = new(options.Value.LogLineCount);
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly CancellationTokenSource _lifetime = new();
     private IGrainTimer? _timer;
@@ -65,6 +70,9 @@ public sealed partial class WorkspaceGrain(
     {
         _scheduler = TaskScheduler.Current;
         _persistedActivity = S.LastActivityAt;
+
+        // Log lines of an activation that ended without a write (a crash) took numbers up to the reserved mark.
+        S.NextSequence = Math.Max(S.NextSequence, S.SequenceReservedThrough + 1);
         _timer = this.RegisterGrainTimer(
             OnTimerAsync,
             new GrainTimerCreationOptions { DueTime = Timeout.InfiniteTimeSpan, Period = Timeout.InfiniteTimeSpan, Interleave = true, KeepAlive = true });
@@ -283,9 +291,17 @@ public sealed partial class WorkspaceGrain(
         return Task.CompletedTask;
     }
 
+    Task IWorkspaceGrain.SubscribeToRouteAsync(IWorkspaceObserver observer)
+    {
+        EnsureExists();
+        _routeObservers.Subscribe(observer, observer);
+        return Task.CompletedTask;
+    }
+
     Task IWorkspaceGrain.UnsubscribeAsync(IWorkspaceObserver observer)
     {
         _observers.Unsubscribe(observer);
+        _routeObservers.Unsubscribe(observer);
         return Task.CompletedTask;
     }
 
@@ -746,6 +762,12 @@ public sealed partial class WorkspaceGrain(
     {
         var now = time.GetUtcNow();
         var evt = new WorkspaceEvent(S.NextSequence++, now, kind, phase ?? S.Phase, message, actor);
+        if (kind == WorkspaceEventKind.Log)
+        {
+            RecordLogLine(evt);
+            return;
+        }
+
         S.Events.Add(evt);
         if (S.Events.Count > Options.RecentEventCount)
         {
@@ -763,7 +785,38 @@ public sealed partial class WorkspaceGrain(
         Notify(evt);
     }
 
-    private void Notify(WorkspaceEvent evt) => _observers.Notify(o => o.OnEvent(Id, evt));
+    private void Notify(WorkspaceEvent evt)
+    {
+        _observers.Notify(o => o.OnEvent(Id, evt));
+        _routeObservers.Notify(o => o.OnEvent(Id, evt));
+    }
+
+    /// <summary>A log line is kept in memory and told to the event subscribers only: it changes neither the workspace's
+    /// record (no write, no new version) nor its route.</summary>
+    private void RecordLogLine(WorkspaceEvent line)
+    {
+        _logLines.Add(line);
+        _observers.Notify(o => o.OnEvent(Id, line));
+        if (line.Sequence > S.SequenceReservedThrough)
+        {
+            // Rarely: one write per block of lines, so that numbers are never handed out twice.
+            S.SequenceReservedThrough = line.Sequence + SequenceBlock;
+            _ = ReserveSequencesAsync();
+        }
+    }
+
+    private async Task ReserveSequencesAsync()
+    {
+        try
+        {
+            await PersistAsync();
+        }
+        catch (Exception exception)
+        {
+            // The next write carries the mark; until then a crash could reuse at most this block's numbers.
+            LogReserveFailed(exception, Id);
+        }
+    }
 
     /// <summary>Lines from the runtime arrive on its threads: hand each to the grain's scheduler,
     /// so that the state is only ever touched by one turn at a time.</summary>
@@ -807,7 +860,10 @@ public sealed partial class WorkspaceGrain(
             }
             catch
             {
+                // Numbers go only forwards: log lines told to subscribers during the write keep theirs.
+                var (next, reserved) = (S.NextSequence, S.SequenceReservedThrough);
                 state.State = before;
+                (S.NextSequence, S.SequenceReservedThrough) = (next, reserved);
                 throw;
             }
             finally
@@ -974,7 +1030,7 @@ public sealed partial class WorkspaceGrain(
         S.CreatedAt,
         S.UpdatedAt,
         S.LastActivityAt,
-        [.. S.Events],
+        [.. _logLines.MergeNewest(S.Events, Options.RecentEventCount)],
         S.Version);
 
     private WorkspaceRoute Route() => new(
@@ -1025,6 +1081,9 @@ public sealed partial class WorkspaceGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Workspace {WorkspaceId}: its run slot was taken by another launch; it waits for a free one")]
     private partial void LogSlotLost(string workspaceId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Workspace {WorkspaceId}: persisting the reserved sequence numbers of its log lines failed")]
+    private partial void LogReserveFailed(Exception exception, string workspaceId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Workspace {WorkspaceId}: stopping the instance of a failed workspace failed")]
     private partial void LogCleanupFailed(Exception exception, string workspaceId);

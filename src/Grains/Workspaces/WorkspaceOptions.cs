@@ -107,4 +107,8 @@ public sealed class WorkspaceOptions : IValidatableObject
     /// <summary>How many events a workspace keeps for its status and for late subscribers.</summary>
     [Range(10, 10_000)]
     public int RecentEventCount { get; set; } = 200;
+
+    /// <summary>How many lines of build, clone and hook output a workspace keeps in memory (they are not persisted).</summary>
+    [Range(10, 100_000)]
+    public int LogLineCount { get; set; } = 1_000;
 }

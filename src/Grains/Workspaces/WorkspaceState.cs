@@ -52,4 +52,8 @@ public sealed class WorkspaceState
     /// <summary>When the workspace entered its phase: the start of the phase's deadline. Null in state written before
     /// it existed (the deadline then counts from the activation).</summary>
     [Id(18)] public DateTimeOffset? PhaseSince { get; set; }
+
+    /// <summary>Sequence numbers up to this one may have gone to log lines, which are not persisted: a new activation
+    /// numbers its events after it, so that a client that saw a line lost in a crash never skips a later event.</summary>
+    [Id(19)] public long SequenceReservedThrough { get; set; }
 }

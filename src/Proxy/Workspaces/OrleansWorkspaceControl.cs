@@ -43,7 +43,7 @@ internal sealed class OrleansWorkspaceControl : IWorkspaceControl
     {
         try
         {
-            await Grain(workspaceId).SubscribeAsync(_observerReference.Value);
+            await Grain(workspaceId).SubscribeToRouteAsync(_observerReference.Value);
             return true;
         }
         catch (WorkspaceRejectedException e) when (e.Kind == WorkspaceRejection.NotFound)
