@@ -37,6 +37,10 @@ public sealed record WorkspacePlan
     /// <summary>Volumes from devcontainer.json <c>mounts</c>: the workspace's own, removed with it.</summary>
     [Id(8)] public List<PlannedVolume> Volumes { get; init; } = [];
 
+    /// <summary>The repository URL as parsed when the plan was made (a file:// URL's real path included), so that the
+    /// later steps clone what was checked; null in plans made before it was kept.</summary>
+    [Id(9)] public Workspaces.RepositoryUrl? Repository { get; init; }
+
     /// <summary>No devcontainer.json: the repository goes to <c>/workspaces/&lt;name&gt;</c>; only the users the image
     /// asks for are set.</summary>
     public static WorkspacePlan Default(string workspaceFolder, string? remoteUser, string? containerUser = null) =>

@@ -24,14 +24,18 @@ public sealed partial class WorkspaceProvisioner(
     private WorkspaceOptions Options => options.Value;
 
     /// <summary>The Building step: the image and what devcontainer.json asks of the later steps.</summary>
-    public Task<ResolvedLaunch> ResolveAsync(string workspaceId, WorkspaceSpec spec, IProgress<string> log, CancellationToken cancellationToken) =>
-        resolver.ResolveAsync(workspaceId, spec, ParseRepository(spec), log, cancellationToken);
+    public async Task<ResolvedLaunch> ResolveAsync(string workspaceId, WorkspaceSpec spec, IProgress<string> log, CancellationToken cancellationToken)
+    {
+        var repository = ParseRepository(spec);
+        var launch = await resolver.ResolveAsync(workspaceId, spec, repository, log, cancellationToken);
+        return launch with { Plan = launch.Plan with { Repository = repository } };
+    }
 
     /// <summary>Creates (or adopts) the instance, with its gateway requiring <paramref name="gatewaySecret"/>, and starts it.</summary>
     public async Task<RuntimeInstance> CreateAsync(
         string workspaceId, WorkspaceSpec spec, ImageResolution image, WorkspacePlan? plan, string gatewaySecret, CancellationToken cancellationToken)
     {
-        var repository = ParseRepository(spec);
+        var repository = plan?.Repository ?? ParseRepository(spec);
         plan ??= DefaultPlan(repository, image);
         List<InstanceMount> mounts = [.. plan.Volumes.Select(v => new InstanceMount(v.Name, v.Target, v.ReadOnly, InstanceMountKind.Volume))];
 
@@ -69,7 +73,7 @@ public sealed partial class WorkspaceProvisioner(
     public async Task InitializeAsync(
         string workspaceId, WorkspaceSpec spec, ImageResolution? image, WorkspacePlan? plan, IProgress<string> log, CancellationToken cancellationToken)
     {
-        var repository = ParseRepository(spec);
+        var repository = plan?.Repository ?? ParseRepository(spec);
         plan ??= DefaultPlan(repository, image);
         var folder = plan.WorkspaceFolder;
 
@@ -181,6 +185,7 @@ public sealed partial class WorkspaceProvisioner(
 
     private static bool IsRoot(string user) => user is "root" or "0" || user.StartsWith("root:", StringComparison.Ordinal) || user.StartsWith("0:", StringComparison.Ordinal);
 
+    /// <summary>For the plan, and for workspaces whose plan predates keeping the parsed URL in it.</summary>
     private RepositoryUrl ParseRepository(WorkspaceSpec spec) =>
         RepositoryUrl.TryParse(spec.RepoUrl, Options.LocalRepoRoots, out var url, out var error)
             ? url!

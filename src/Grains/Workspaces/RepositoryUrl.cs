@@ -12,9 +12,10 @@ public enum RepositoryUrlKind
     LocalFile = 3,
 }
 
-/// <summary>A repository URL the platform agreed to clone.</summary>
+/// <summary>A repository URL the platform agreed to clone. Parsed once, when the workspace's plan is made, and kept in it.</summary>
 /// <param name="Name">The folder name under /workspaces: the last path segment without ".git".</param>
 /// <param name="LocalPath">For file:// URLs, the folder on this host: its real path, under an allowed folder.</param>
+[GenerateSerializer, Immutable, Alias("cde.RepositoryUrl")]
 public sealed partial record RepositoryUrl(string Url, RepositoryUrlKind Kind, string Name, string? LocalPath)
 {
     public const int MaxLength = 2048;

@@ -7,15 +7,14 @@ using Orleans.Utilities;
 
 namespace CloudDevEnv.Grains.Workspaces;
 
-/// <summary>One workspace: owns its lifecycle state machine, its backing container or pod, and the
-/// timers that reconcile it, reap it when idle and re-activate it after a silo loss.</summary>
+/// <summary>One workspace: owns its state, answers its commands, and carries out the steps of its lifecycle on its
+/// container or pod.</summary>
 /// <remarks>
-/// Commands only change the desired state, persist it and return; a grain timer runs the reconcile loop,
-/// which compares desired and observed state and takes one idempotent step at a time. The loop is
-/// level-triggered: after a crash at any point the next activation repeats the step it was in, and the
-/// runtime adopts whatever that step had already created. The timer interleaves with calls so that a
-/// status query or a stop is answered during a five-minute image build; a command that changes the
-/// desired state cancels the step in flight.
+/// Three parts, each in one place: commands (here) only change the desired state, as one persisted change, and return;
+/// the <see cref="ReconcileLoop"/> runs the steps, one at a time, cancelling, retrying or failing them; the
+/// <see cref="WorkspacePolicy"/> decides what each step is (and what a health check concludes) from the state and the
+/// clock alone. The loop is level-triggered: after a crash at any point the next activation repeats the step it was in,
+/// and the runtime adopts whatever that step had already created.
 /// </remarks>
 [Immovable]
 public sealed partial class WorkspaceGrain(
@@ -28,13 +27,10 @@ public sealed partial class WorkspaceGrain(
     IOptions<WorkspaceUrlOptions> urls,
     TimeProvider time,
     Orleans.Serialization.DeepCopier<WorkspaceState> copier,
-    ILogger<WorkspaceGrain> logger) : Grain, IWorkspaceGrain, IRemindable
+    ILogger<WorkspaceGrain> logger) : Grain, IWorkspaceGrain, IRemindable, IReconcileTarget
 {
     private const string ReminderName = "reconcile";
     private static readonly TimeSpan ActivityPersistInterval = TimeSpan.FromMinutes(1);
-
-    /// <summary>One failed probe can be a busy moment; three health checks in a row are an IDE that is gone.</summary>
-    private const int IdeSilentChecksBeforeRestart = 3;
 
     /// <summary>Log lines between two writes of the state use sequence numbers from a block reserved in it.</summary>
     private const int SequenceBlock = 1_000;
@@ -43,19 +39,12 @@ public sealed partial class WorkspaceGrain(
     private readonly ObserverManager<IWorkspaceObserver> _routeObservers = new(options.Value.ObserverExpiry, logger);
     private readonly WorkspaceLogLines _logLines = new(options.Value.LogLineCount);
     private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private readonly CancellationTokenSource _lifetime = new();
-    private IGrainTimer? _timer;
-    private Task _loop = Task.CompletedTask;
+    private ReconcileLoop? _loop;
     private TaskScheduler? _scheduler;
-    private CancellationTokenSource? _step;
-    private bool _reconciling;
-    private bool _dirty;
-    private int _attempts;
     private bool? _reminderRegistered;
     private DateTimeOffset? _persistedActivity;
     private RuntimeInstance? _instance;
     private int _ideSilentChecks;
-    private DesiredState? _stepDesired;
     private List<WorkspaceEvent>? _deferred;
 
     private string Id => this.GetPrimaryKeyString();
@@ -73,32 +62,26 @@ public sealed partial class WorkspaceGrain(
 
         // Log lines of an activation that ended without a write (a crash) took numbers up to the reserved mark.
         S.NextSequence = Math.Max(S.NextSequence, S.SequenceReservedThrough + 1);
-        _timer = this.RegisterGrainTimer(
-            OnTimerAsync,
-            new GrainTimerCreationOptions { DueTime = Timeout.InfiniteTimeSpan, Period = Timeout.InfiniteTimeSpan, Interleave = true, KeepAlive = true });
-
-        // Look at the runtime at once: this adopts what a crashed activation left behind.
-        if (S.Spec is not null && !IsSettled)
-        {
-            Schedule(TimeSpan.Zero);
-        }
-
+        // Look at the runtime at once unless settled: this adopts what a crashed activation left behind.
+        _loop = new ReconcileLoop(this, Options, time, Id, logger);
+        _loop.Start(this, lookNow: S.Spec is not null && !IsSettled);
         return base.OnActivateAsync(cancellationToken);
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         // Steps are idempotent: the next activation repeats the one cut short here.
-        await _lifetime.CancelAsync();
-        await _loop.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+        if (_loop is not null)
+        {
+            await _loop.StopAsync(cancellationToken);
+        }
+
         await base.OnDeactivateAsync(reason, cancellationToken);
     }
 
-    /// <summary>Nothing to do until a command or the reminder says otherwise.</summary>
-    private bool IsSettled =>
-        S.Phase == WorkspacePhase.Deleted
-        || (S.Phase == WorkspacePhase.Stopped && S.Desired == DesiredState.Stopped)
-        || (S.Phase == WorkspacePhase.Failed && S.Desired == DesiredState.Running);
+    private bool IsSettled => WorkspacePolicy.IsSettled(S.Desired, S.Phase);
+
+    private void Dirty() => _loop?.Dirty();
 
     async Task<WorkspaceStatus> IWorkspaceGrain.CreateAsync(WorkspaceSpec spec)
     {
@@ -316,165 +299,44 @@ public sealed partial class WorkspaceGrain(
         return Task.CompletedTask;
     }
 
-    // ---- The reconcile loop ----
+    // ---- The steps, as the policy decides them ----
 
-    /// <summary>Asks the loop to look again. The step in flight is cancelled only when it works towards another
-    /// desired state than the one now asked for: a stop already under way (taking its snapshot, say) goes on.</summary>
-    private void Dirty()
+    bool IReconcileTarget.Exists => S.Spec is not null;
+
+    DesiredState IReconcileTarget.Intent => S.Desired;
+
+    string? IReconcileTarget.PastDeadline() => WorkspacePolicy.PastDeadline(S.Phase, S.PhaseSince, time.GetUtcNow(), Options.Deadlines);
+
+    TimeSpan? IReconcileTarget.DeadlineLeft() => WorkspacePolicy.DeadlineLeft(S.Phase, S.PhaseSince, time.GetUtcNow(), Options.Deadlines);
+
+    TimeSpan? IReconcileTarget.NextLook() => S.Phase == WorkspacePhase.Running ? Options.HealthCheckInterval : null;
+
+    string IReconcileTarget.DescribeStep() => S.Phase switch
     {
-        _dirty = true;
-        if (_stepDesired != S.Desired)
-        {
-            _step?.Cancel();
-        }
+        WorkspacePhase.Building => "building the image",
+        WorkspacePhase.Creating => "creating the container",
+        WorkspacePhase.Initializing => "cloning the repository and starting the IDE",
+        WorkspacePhase.Stopping => "stopping",
+        WorkspacePhase.Deleting => "deleting",
+        _ => S.Phase.ToString().ToLowerInvariant(),
+    };
 
-        Schedule(TimeSpan.Zero);
-    }
-
-    private void Schedule(TimeSpan delay) => _timer?.Change(delay, Timeout.InfiniteTimeSpan);
-
-    /// <summary>The timer only starts the loop: a timer callback that ran for the length of an image build
-    /// would hold up deactivation, which waits for callbacks before it cancels anything.</summary>
-    private Task OnTimerAsync(CancellationToken _)
+    async Task IReconcileTarget.RetryingAsync(Exception exception, int attempt, TimeSpan delay)
     {
-        if (!_reconciling && S.Spec is not null)
-        {
-            _reconciling = true;
-            _loop = ReconcileLoopAsync(_lifetime.Token);
-        }
-
-        return Task.CompletedTask;
-    }
-
-    private async Task ReconcileLoopAsync(CancellationToken cancellationToken)
-    {
-        // Return to the timer first; the rest runs as turns of this activation, between its calls.
-        await Task.Yield();
-        TimeSpan? next;
-        try
-        {
-            next = await RunStepsAsync(cancellationToken);
-        }
-        catch (Exception) when (cancellationToken.IsCancellationRequested)
-        {
-            return;
-        }
-        catch (Exception exception)
-        {
-            // Even recording the failure failed (storage down): look again later, changing nothing.
-            LogLoopFailed(exception, Id);
-            next = Options.MaxRetryDelay;
-        }
-        finally
-        {
-            _reconciling = false;
-        }
-
-        // A command that arrived while the loop was finishing (after a failure, say) found it busy: go again.
-        if (_dirty)
-        {
-            next = TimeSpan.Zero;
-        }
-
-        // A command that arrived while the loop was finishing (e.g. a delete during FailAsync) found _reconciling
-        // set, so its timer tick was dropped: look again at once instead of settling on a stale decision.
-        if (!cancellationToken.IsCancellationRequested && (next is not null || _dirty))
-        {
-            Schedule(_dirty ? TimeSpan.Zero : next!.Value);
-        }
-    }
-
-    /// <returns>When to look again, or null when the workspace is settled.</returns>
-    private async Task<TimeSpan?> RunStepsAsync(CancellationToken cancellationToken)
-    {
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            _dirty = false;
-            if (PastDeadline() is { } late)
-            {
-                await FailAsync(late, keepInstanceRunning: false);
-                return null;
-            }
-
-            // The step is cut short when a command wants another desired state, or at its phase's deadline.
-            using var deadline = new CancellationTokenSource(DeadlineLeft() ?? Timeout.InfiniteTimeSpan, time);
-            using var step = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
-            _step = step;
-            bool progressed;
-            try
-            {
-                _stepDesired = S.Desired;
-                progressed = await StepAsync(step.Token);
-                _attempts = 0;
-            }
-            catch (OperationCanceledException) when (step.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-            {
-                // A command changed the desired state mid-step, or the deadline passed: look again at once.
-                continue;
-            }
-            catch (WorkspaceFailure failure)
-            {
-                await FailAsync(failure.Message, failure.KeepInstanceRunning);
-                return null;
-            }
-            catch (WorkspaceRuntimeException failure) when (failure.IsPermanent)
-            {
-                await FailAsync(failure.Message, keepInstanceRunning: false);
-                return null;
-            }
-            catch (Exception exception) when (!cancellationToken.IsCancellationRequested && IsTransient(exception))
-            {
-                return await RetryLaterAsync(exception);
-            }
-            catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
-            {
-                // A fault of the platform's own (an illegal transition, a bug): retrying would only repeat it.
-                LogInternalError(exception, Id, S.Phase);
-                await FailAsync($"The platform hit an internal error while {Describe(S.Phase)} ({exception.Message}); it has been logged.", keepInstanceRunning: false);
-                return null;
-            }
-            finally
-            {
-                _step = null;
-            }
-
-            if (!progressed && !_dirty)
-            {
-                break;
-            }
-        }
-
-        return S.Phase == WorkspacePhase.Running ? Options.HealthCheckInterval : null;
-    }
-
-    private async Task<TimeSpan?> RetryLaterAsync(Exception exception)
-    {
-        _attempts++;
-        var message = exception.Message;
-        if (_attempts >= Options.MaxAttempts)
-        {
-            await FailAsync($"{message} (gave up after {_attempts} attempts)", keepInstanceRunning: false);
-            return null;
-        }
-
-        var delay = TimeSpan.FromTicks(Math.Min(Options.MaxRetryDelay.Ticks, Options.RetryDelay.Ticks << Math.Min(_attempts - 1, 20)));
-        LogStepFailed(exception, Id, S.Phase, _attempts, delay);
-        Record(WorkspaceEventKind.Error, $"{S.Phase} failed: {message}. Retrying in {delay.TotalSeconds:0.#} s (attempt {_attempts} of {Options.MaxAttempts}).");
+        Record(WorkspaceEventKind.Error, $"{S.Phase} failed: {exception.Message}. Retrying in {delay.TotalSeconds:0.#} s (attempt {attempt} of {Options.MaxAttempts}).");
         await PersistAsync();
-        return delay;
     }
 
-    /// <summary>Takes one step towards the desired state.</summary>
+    Task IReconcileTarget.FailAsync(string reason, bool keepInstanceRunning) => FailAsync(reason, keepInstanceRunning);
+
+    /// <summary>Carries out the step the policy names.</summary>
     /// <returns>True when another step may follow at once.</returns>
-    private async Task<bool> StepAsync(CancellationToken cancellationToken)
+    async Task<bool> IReconcileTarget.StepAsync(CancellationToken cancellationToken)
     {
         var spec = S.Spec!;
-        switch (S.Desired, S.Phase)
+        switch (WorkspacePolicy.NextStep(S.Desired, S.Phase))
         {
-            case (_, WorkspacePhase.Deleted):
-                return false;
-
-            case (DesiredState.Deleted, _):
+            case WorkspaceStep.Delete:
                 if (S.Phase != WorkspacePhase.Deleting)
                 {
                     await TransitionAsync(WorkspacePhase.Deleting);
@@ -492,15 +354,12 @@ public sealed partial class WorkspaceGrain(
                 await SyncReminderAsync();
                 return false;
 
-            case (DesiredState.Stopped, WorkspacePhase.Stopped):
-                await SyncReminderAsync();
-                return false;
-
-            case (DesiredState.Stopped, _):
+            case WorkspaceStep.Stop:
+                // From Stopping with Running desired, this finishes the stop under way; the start begins from Stopped.
                 await StopInstanceAsync(cancellationToken);
                 return true;
 
-            case (DesiredState.Running, WorkspacePhase.Pending or WorkspacePhase.Building):
+            case WorkspaceStep.Resolve:
                 if (S.Phase == WorkspacePhase.Pending)
                 {
                     await TransitionAsync(WorkspacePhase.Building);
@@ -512,7 +371,7 @@ public sealed partial class WorkspaceGrain(
                 await TransitionAsync(WorkspacePhase.Creating);
                 return true;
 
-            case (DesiredState.Running, WorkspacePhase.Creating):
+            case WorkspaceStep.Create:
                 if (S.GatewaySecret is null)
                 {
                     // Made before workspaces had gateways: its next container gets one, and keeps it.
@@ -525,7 +384,7 @@ public sealed partial class WorkspaceGrain(
                 await TransitionAsync(WorkspacePhase.Initializing);
                 return true;
 
-            case (DesiredState.Running, WorkspacePhase.Initializing):
+            case WorkspaceStep.Initialize:
                 // A fresh instance (removed behind our back, or on another machine) gets its files back from the
                 // latest snapshot instead of a clone; InitializeAsync then finds the clone there and runs postStart only.
                 if (await snapshots.RestoreIfEmptyAsync(Id, cancellationToken) is { } restored)
@@ -544,24 +403,20 @@ public sealed partial class WorkspaceGrain(
                 await TransitionAsync(WorkspacePhase.Running);
                 return true;
 
-            case (DesiredState.Running, WorkspacePhase.Running):
+            case WorkspaceStep.Check:
                 return await CheckRunningAsync(cancellationToken);
 
-            case (DesiredState.Running, WorkspacePhase.Interrupted):
+            case WorkspaceStep.Restart:
                 await TransitionAsync(WorkspacePhase.Creating, "Starting the workspace again.");
                 return true;
 
-            case (DesiredState.Running, WorkspacePhase.Stopping):
-                // Finish the stop that was under way, then start from Stopped.
-                await StopInstanceAsync(cancellationToken);
-                return true;
-
-            case (DesiredState.Running, WorkspacePhase.Stopped):
+            case WorkspaceStep.StartAgain:
                 await TransitionAsync(S.Image is null ? WorkspacePhase.Pending : WorkspacePhase.Creating);
                 return true;
 
             default:
-                // Failed while Running is desired: wait for the owner to start it again.
+                // Settled, or Failed while Running is desired (waiting for the owner to start it again).
+                await SyncReminderAsync();
                 return false;
         }
     }
@@ -586,67 +441,36 @@ public sealed partial class WorkspaceGrain(
         await TransitionAsync(WorkspacePhase.Stopped);
     }
 
-    /// <summary>A running workspace whose container died is Interrupted; one idle or alive too long is stopped.</summary>
+    /// <summary>The health check: looks at the container and the IDE, and does what the policy concludes.</summary>
     private async Task<bool> CheckRunningAsync(CancellationToken cancellationToken)
     {
         var instance = await runtime.InspectAsync(Id, cancellationToken);
         _instance = instance;
-        if (instance is not { State: InstanceState.Running })
-        {
-            var why = instance is null
-                ? "Its container disappeared."
-                : $"Its container stopped{(instance.ExitCode is { } code ? $" with exit code {code}" : string.Empty)}.";
-            await TransitionAsync(WorkspacePhase.Interrupted, why);
-            return true;
-        }
-
-        // The container can outlive its IDE (code-server crashed or was killed inside): after a few silent checks
-        // in a row, start again, which restarts the IDE in the same container without touching the files.
-        _ideSilentChecks = await runtime.ProbeIdeAsync(Id, cancellationToken) ? 0 : _ideSilentChecks + 1;
-        if (_ideSilentChecks >= IdeSilentChecksBeforeRestart)
-        {
-            _ideSilentChecks = 0;
-            await TransitionAsync(WorkspacePhase.Interrupted, "The IDE stopped answering.");
-            return true;
-        }
-
+        bool? ideAnswered = instance is { State: InstanceState.Running } ? await runtime.ProbeIdeAsync(Id, cancellationToken) : null;
         var now = time.GetUtcNow();
-        var idle = S.Spec!.IdleTimeout!.Value;
-        if (now - (S.LastActivityAt ?? S.RunningSince ?? now) >= idle)
+        var verdict = WorkspacePolicy.JudgeRunning(new RunningFacts(
+            instance, ideAnswered, _ideSilentChecks, now, S.LastActivityAt, S.RunningSince, S.Spec!.IdleTimeout!.Value, Options.MaxLifetime,
+            snapshots.IsEnabled, Options.SnapshotInterval, S.SnapshotAttemptedAt));
+        _ideSilentChecks = verdict.SilentChecks;
+        switch (verdict.Kind)
         {
-            await RequestStopAsync($"Stopping: no activity for {idle.TotalMinutes:0} min.", WorkspaceActor.Platform);
-            return true;
+            case RunningVerdictKind.Interrupted:
+                await TransitionAsync(WorkspacePhase.Interrupted, verdict.Why);
+                return true;
+
+            case RunningVerdictKind.Stop:
+                await RequestStopAsync(verdict.Why!, WorkspaceActor.Platform);
+                return true;
+
+            case RunningVerdictKind.Snapshot:
+                // Rides on the health check rather than a timer of its own: it needs the running container just confirmed.
+                S.SnapshotAttemptedAt = now;
+                await TrySnapshotAsync("periodic", cancellationToken);
+                return false;
+
+            default:
+                return false;
         }
-
-        if (S.RunningSince is { } since && now - since >= Options.MaxLifetime)
-        {
-            await RequestStopAsync($"Stopping: running for the maximum of {Options.MaxLifetime.TotalHours:0.#} h.", WorkspaceActor.Platform);
-            return true;
-        }
-
-        await SnapshotIfDueAsync(now, cancellationToken);
-        return false;
-    }
-
-    /// <summary>The periodic snapshot rides on the health check rather than a timer of its own: it needs a running
-    /// container, which the check has just confirmed, and it keeps one timer per grain.</summary>
-    private async Task SnapshotIfDueAsync(DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var interval = Options.SnapshotInterval;
-        if (interval <= TimeSpan.Zero || !snapshots.IsEnabled)
-        {
-            return;
-        }
-
-        // Counted from the last attempt of this run, or from the start of the run.
-        var since = S.SnapshotAttemptedAt is { } attempted && attempted > S.RunningSince ? attempted : S.RunningSince ?? now;
-        if (now - since < interval)
-        {
-            return;
-        }
-
-        S.SnapshotAttemptedAt = now;
-        await TrySnapshotAsync("periodic", cancellationToken);
     }
 
     /// <summary>Takes a snapshot; a failure is logged and recorded, never thrown: losing a snapshot must not keep a
@@ -731,7 +555,6 @@ public sealed partial class WorkspaceGrain(
             await TransitionAsync(WorkspacePhase.Failed, reason);
         }
 
-        _attempts = 0;
         await SyncRunSlotAsync();
         await SyncReminderAsync();
     }
@@ -916,7 +739,7 @@ public sealed partial class WorkspaceGrain(
         }
     }
 
-    private bool WantsRunSlot => S.Desired == DesiredState.Running && S.Phase != WorkspacePhase.Failed;
+    private bool WantsRunSlot => WorkspacePolicy.WantsRunSlot(S.Desired, S.Phase);
 
     /// <summary>Takes a slot for a launch or a start, repairing the owner's index first when it is full of ids whose
     /// workspaces no longer want (or no longer have) one: a crash or a failed write can leave such an entry behind.</summary>
@@ -965,41 +788,6 @@ public sealed partial class WorkspaceGrain(
             }
         }
     }
-
-    /// <summary>Why the current phase has lasted too long, or null.</summary>
-    private string? PastDeadline()
-    {
-        var limit = Options.Deadlines.For(S.Phase);
-        return limit is { } d && S.PhaseSince is { } since && time.GetUtcNow() - since >= d
-            ? $"{S.Phase} did not finish within {(d >= TimeSpan.FromMinutes(1) ? $"{d.TotalMinutes:0.#} min" : $"{d.TotalSeconds:0.#} s")} (Workspaces:Deadlines:{S.Phase})."
-            : null;
-    }
-
-    private TimeSpan? DeadlineLeft()
-    {
-        var limit = Options.Deadlines.For(S.Phase);
-        if (limit is not { } d)
-        {
-            return null;
-        }
-
-        var left = d - (time.GetUtcNow() - (S.PhaseSince ?? time.GetUtcNow()));
-        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
-    }
-
-    /// <summary>Worth retrying: the engine, the network or storage had a moment; the rest is the platform's own fault.</summary>
-    private static bool IsTransient(Exception exception) =>
-        exception is WorkspaceRuntimeException or IOException or TimeoutException or OrleansException or HttpRequestException;
-
-    private static string Describe(WorkspacePhase phase) => phase switch
-    {
-        WorkspacePhase.Building => "building the image",
-        WorkspacePhase.Creating => "creating the container",
-        WorkspacePhase.Initializing => "cloning the repository and starting the IDE",
-        WorkspacePhase.Stopping => "stopping",
-        WorkspacePhase.Deleting => "deleting",
-        _ => phase.ToString().ToLowerInvariant(),
-    };
 
     private void EnsureExists()
     {
@@ -1061,23 +849,14 @@ public sealed partial class WorkspaceGrain(
     [LoggerMessage(Level = LogLevel.Information, Message = "Workspace {WorkspaceId}: {From} -> {To} ({Reason})")]
     private partial void LogTransition(string workspaceId, WorkspacePhase from, WorkspacePhase to, string? reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Workspace {WorkspaceId}: step {Phase} failed (attempt {Attempt}); retrying in {Delay}")]
-    private partial void LogStepFailed(Exception exception, string workspaceId, WorkspacePhase phase, int attempt, TimeSpan delay);
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "Workspace {WorkspaceId} failed in {Phase}: {Reason}")]
     private partial void LogFailed(string workspaceId, WorkspacePhase phase, string reason);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Workspace {WorkspaceId}: the reconcile loop failed; looking again later")]
-    private partial void LogLoopFailed(Exception exception, string workspaceId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Workspace {WorkspaceId}: snapshot ({Why}) failed")]
     private partial void LogSnapshotFailed(Exception exception, string workspaceId, string why);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Workspace {WorkspaceId}: removing its snapshots failed")]
     private partial void LogSnapshotDeleteFailed(Exception exception, string workspaceId);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Workspace {WorkspaceId}: internal error in {Phase}")]
-    private partial void LogInternalError(Exception exception, string workspaceId, WorkspacePhase phase);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Workspace {WorkspaceId}: its run slot was taken by another launch; it waits for a free one")]
     private partial void LogSlotLost(string workspaceId);
