@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test.sh: runs every test of CloudDevEnv. Installs and starts what the tests need, idempotently:
-# the .NET packages, a Docker engine (Debian's docker.io), the locally built workspace images,
-# and the devcontainer reference CLI. Prints one closing line: "N passed, N failed, N skipped".
+# the .NET packages, a Docker engine (Debian's docker.io), git and strace, the locally built workspace
+# images, and the npm peers (the devcontainer reference CLI, an OpenID provider). Prints one closing
+# line: "N passed, N failed, N skipped".
 #
 #   ./test.sh                 everything
 #   ./test.sh --filter EXPR   only tests matching a dotnet test filter (e.g. FullyQualifiedName~Quota)
@@ -17,8 +18,9 @@ fi
 say() { echo "test.sh: $*"; }
 started=$(date +%s)
 
-say "1/5 Docker engine"
+say "1/5 Docker engine, and the Debian tools the tests run (git, strace)"
 bash scripts/ensure-docker.sh
+bash scripts/install-test-packages.sh
 
 say "2/5 workspace images (built once; minutes on a new machine)"
 bash scripts/build-images.sh

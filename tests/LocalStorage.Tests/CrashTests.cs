@@ -8,6 +8,8 @@ namespace CloudDevEnv.LocalStorage.Tests;
 
 /// <summary>Kills a process that writes through <see cref="FileGrainStorage"/> with SIGKILL and checks
 /// that what it acknowledged is on disk and that no file is torn.</summary>
+/// <remarks>A killed process does not lose the kernel's page cache, so this cannot tell whether the data reached the
+/// disk: a missing fsync passes here. <see cref="DurabilityOrderTests"/> checks that, from the system calls made.</remarks>
 public sealed class CrashTests : IDisposable
 {
     private const int Grains = 8;
@@ -69,11 +71,18 @@ public sealed class CrashTests : IDisposable
         Assert.Empty(Directory.GetFiles(folder, "*.tmp"));
     }
 
-    private Process StartCrashWriter()
+    /// <summary>The built crash writer (a process of its own, so that it can be killed or traced).</summary>
+    internal static string CrashWriterPath()
     {
         var path = typeof(CrashTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .Single(attribute => attribute.Key == "CrashWriterPath").Value!;
         Assert.True(File.Exists(path), $"crash writer not built at {path}");
+        return path;
+    }
+
+    private Process StartCrashWriter()
+    {
+        var path = CrashWriterPath();
 
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {

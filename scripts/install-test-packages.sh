@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# install-test-packages.sh: the Debian packages the tests run besides the Docker engine. Idempotent: installs only
+# what is missing, from the machine's own apt sources.
+#
+#   bash scripts/install-test-packages.sh
+#
+# - git: the tests make local repositories to launch;
+# - strace: LocalStorage.Tests reads the system calls of a storage write (fsync, rename) to prove its durability.
+set -euo pipefail
+
+say() { echo "install-test-packages: $*"; }
+
+missing=()
+command -v git >/dev/null 2>&1 || missing+=(git)
+command -v strace >/dev/null 2>&1 || missing+=(strace)
+if [[ ${#missing[@]} -eq 0 ]]; then
+  exit 0
+fi
+
+if [[ $(id -u) -ne 0 ]]; then
+  say "missing ${missing[*]}, and installing needs root: run as root, or apt-get install ${missing[*]}" >&2
+  exit 1
+fi
+
+say "installing ${missing[*]}"
+apt-get -o DPkg::Lock::Timeout=600 update -qq
+DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" \
+  >/tmp/clouddevenv-test-packages.log 2>&1 || {
+  tail -n 30 /tmp/clouddevenv-test-packages.log >&2
+  say "installing ${missing[*]} failed" >&2
+  exit 1
+}
