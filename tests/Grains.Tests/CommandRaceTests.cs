@@ -124,6 +124,33 @@ public sealed class CommandRaceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_create_refused_by_the_owners_storage_leaves_the_index_as_it_was()
+    {
+        var spec = Specs.New();
+        var owner = Client.GetGrain<IOwnerGrain>(spec.Owner);
+        var first = await RunningAsync(spec.Owner);
+        var id = WorkspaceId.NewId();
+
+        _store.FailWrites(spec.Owner);
+        try
+        {
+            var refused = await Assert.ThrowsAsync<OrleansException>(() => Client.GetGrain<IWorkspaceGrain>(id).CreateAsync(spec));
+            Assert.IsType<IOException>(refused.InnerException);
+
+            // What the owner's grain answers from memory is what is stored: the refused id is in neither.
+            Assert.Equal([first.GetPrimaryKeyString()], (await owner.ListAsync()).ToArray());
+            Assert.Equal([first.GetPrimaryKeyString()], (await owner.RunSlotsAsync()).ToArray());
+        }
+        finally
+        {
+            _store.Heal(spec.Owner);
+        }
+
+        await Client.GetGrain<IWorkspaceGrain>(id).CreateAsync(spec);
+        Assert.Equal(new[] { first.GetPrimaryKeyString(), id }.Order(), (await owner.ListAsync()).Order());
+    }
+
+    [Fact]
     public async Task Ghosts_in_the_owners_index_do_not_eat_the_quota()
     {
         // What a crash between the owner's write and the workspace's leaves: slots for ids without a workspace.

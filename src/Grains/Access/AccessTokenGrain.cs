@@ -1,4 +1,5 @@
 using CloudDevEnv.Contracts.Access;
+using Orleans.Serialization;
 
 namespace CloudDevEnv.Grains.Access;
 
@@ -10,6 +11,7 @@ namespace CloudDevEnv.Grains.Access;
 /// expiry every proxy refuses the token before asking, so nothing is kept for long.</remarks>
 public sealed class AccessTokenGrain(
     [PersistentState("accessToken", StorageNames.Workspaces)] IPersistentState<AccessTokenState> state,
+    DeepCopier<AccessTokenState> copier,
     TimeProvider time) : Grain, IAccessTokenGrain
 {
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -31,9 +33,11 @@ public sealed class AccessTokenGrain(
             return false;
         }
 
-        state.State.RedeemedAt = now;
-        state.State.ExpiresAt = expiresAt;
-        await state.WriteStateAsync();
+        await state.ChangeAsync(copier, s =>
+        {
+            s.RedeemedAt = now;
+            s.ExpiresAt = expiresAt;
+        });
 
         // Answer replays from memory until the expiry, then delete the record.
         var remaining = expiresAt - now;

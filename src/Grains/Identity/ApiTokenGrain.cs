@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using CloudDevEnv.Contracts.Identity;
+using Orleans.Serialization;
 
 namespace CloudDevEnv.Grains.Identity;
 
@@ -7,6 +8,7 @@ namespace CloudDevEnv.Grains.Identity;
 /// <see cref="RevokeAsync"/> has returned, no call authenticates with the token again, on any API process.</summary>
 public sealed class ApiTokenGrain(
     [PersistentState("apiToken", StorageNames.Workspaces)] IPersistentState<ApiTokenState> state,
+    DeepCopier<ApiTokenState> copier,
     TimeProvider time) : Grain, IApiTokenGrain
 {
     public async Task IssueAsync(string user, byte[] secretHash, DateTimeOffset expiresAt)
@@ -16,8 +18,12 @@ public sealed class ApiTokenGrain(
             throw new WorkspaceRejectedException(WorkspaceRejection.Conflict, "A token with this id exists already.");
         }
 
-        state.State = new ApiTokenState { User = user, SecretHash = secretHash, ExpiresAt = expiresAt };
-        await state.WriteStateAsync();
+        await state.ChangeAsync(copier, s =>
+        {
+            s.User = user;
+            s.SecretHash = secretHash;
+            s.ExpiresAt = expiresAt;
+        });
     }
 
     public async Task<string?> AuthenticateAsync(byte[] secretHash)

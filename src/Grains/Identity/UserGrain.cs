@@ -1,4 +1,5 @@
 using CloudDevEnv.Contracts.Identity;
+using Orleans.Serialization;
 
 namespace CloudDevEnv.Grains.Identity;
 
@@ -6,6 +7,7 @@ namespace CloudDevEnv.Grains.Identity;
 /// it leaves the index, so that no usable token is ever missing from the user's list.</summary>
 public sealed class UserGrain(
     [PersistentState("user", StorageNames.Workspaces)] IPersistentState<UserState> state,
+    DeepCopier<UserState> copier,
     IOptions<ApiTokenOptions> options,
     TimeProvider time) : Grain, IUserGrain
 {
@@ -86,21 +88,5 @@ public sealed class UserGrain(
         await ChangeAsync(tokens => tokens.RemoveAll(expired.Contains));
     }
 
-    /// <summary>Changes a copy of the list and adopts it once stored: a failed write changes nothing.</summary>
-    private async Task ChangeAsync(Action<List<ApiTokenInfo>> change)
-    {
-        var before = state.State.Tokens;
-        var after = new List<ApiTokenInfo>(before);
-        change(after);
-        state.State.Tokens = after;
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch
-        {
-            state.State.Tokens = before;
-            throw;
-        }
-    }
+    private Task ChangeAsync(Action<List<ApiTokenInfo>> change) => state.ChangeAsync(copier, s => change(s.Tokens));
 }

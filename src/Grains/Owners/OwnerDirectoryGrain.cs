@@ -1,26 +1,13 @@
+using Orleans.Serialization;
+
 namespace CloudDevEnv.Grains.Owners;
 
 public sealed class OwnerDirectoryGrain(
-    [PersistentState("ownerDirectory", StorageNames.Workspaces)] IPersistentState<OwnerDirectoryState> state) : Grain, IOwnerDirectoryGrain
+    [PersistentState("ownerDirectory", StorageNames.Workspaces)] IPersistentState<OwnerDirectoryState> state,
+    DeepCopier<OwnerDirectoryState> copier) : Grain, IOwnerDirectoryGrain
 {
-    public async Task RegisterAsync(string owner)
-    {
-        if (!state.State.Owners.Add(owner))
-        {
-            return;
-        }
-
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch
-        {
-            // Not stored, so not registered: the next call tries again.
-            state.State.Owners.Remove(owner);
-            throw;
-        }
-    }
+    // Not stored, so not registered: the next call tries again.
+    public Task RegisterAsync(string owner) => state.ChangeAsync(copier, s => s.Owners.Add(owner));
 
     public Task<ImmutableArray<string>> ListAsync() => Task.FromResult(state.State.Owners.ToImmutableArray());
 }

@@ -1,9 +1,11 @@
 using CloudDevEnv.Grains.Workspaces;
+using Orleans.Serialization;
 
 namespace CloudDevEnv.Grains.Owners;
 
 public sealed class OwnerGrain(
     [PersistentState("owner", StorageNames.Workspaces)] IPersistentState<OwnerState> state,
+    DeepCopier<OwnerState> copier,
     IOptions<WorkspaceOptions> options) : Grain, IOwnerGrain
 {
     Task<ImmutableArray<string>> IOwnerGrain.ListAsync() => Task.FromResult(state.State.Workspaces.ToImmutableArray());
@@ -30,32 +32,22 @@ public sealed class OwnerGrain(
         if (!s.InDirectory)
         {
             await GrainFactory.GetGrain<IOwnerDirectoryGrain>(IOwnerDirectoryGrain.Key).RegisterAsync(this.GetPrimaryKeyString());
+        }
+
+        await state.ChangeAsync(copier, s =>
+        {
             s.InDirectory = true;
-        }
-
-        s.RunSlots.Add(workspaceId);
-        if (!s.Workspaces.Contains(workspaceId))
-        {
-            s.Workspaces.Add(workspaceId);
-        }
-
-        await state.WriteStateAsync();
+            s.RunSlots.Add(workspaceId);
+            if (!s.Workspaces.Contains(workspaceId))
+            {
+                s.Workspaces.Add(workspaceId);
+            }
+        });
     }
 
-    async Task IOwnerGrain.ReleaseRunSlotAsync(string workspaceId)
-    {
-        if (state.State.RunSlots.Remove(workspaceId))
-        {
-            await state.WriteStateAsync();
-        }
-    }
+    Task IOwnerGrain.ReleaseRunSlotAsync(string workspaceId) =>
+        state.ChangeAsync(copier, s => s.RunSlots.Remove(workspaceId));
 
-    async Task IOwnerGrain.RemoveAsync(string workspaceId)
-    {
-        var removed = state.State.RunSlots.Remove(workspaceId) | state.State.Workspaces.Remove(workspaceId);
-        if (removed)
-        {
-            await state.WriteStateAsync();
-        }
-    }
+    Task IOwnerGrain.RemoveAsync(string workspaceId) =>
+        state.ChangeAsync(copier, s => s.RunSlots.Remove(workspaceId) | s.Workspaces.Remove(workspaceId));
 }

@@ -1,4 +1,5 @@
 using CloudDevEnv.Contracts.Prebuilds;
+using Orleans.Serialization;
 
 namespace CloudDevEnv.Grains.Prebuilds;
 
@@ -6,6 +7,7 @@ namespace CloudDevEnv.Grains.Prebuilds;
 /// host has to configure another one.</summary>
 public sealed partial class PrebuildRegistryGrain(
     [PersistentState("prebuild", StorageNames.Workspaces)] IPersistentState<PrebuildRegistryState> state,
+    DeepCopier<PrebuildRegistryState> copier,
     TimeProvider time,
     ILogger<PrebuildRegistryGrain> logger) : Grain, IPrebuildRegistryGrain
 {
@@ -18,9 +20,11 @@ public sealed partial class PrebuildRegistryGrain(
             throw new ArgumentException("image must be an image reference without spaces, at most 512 characters.", nameof(image));
         }
 
-        state.State.Image = image;
-        state.State.RegisteredAt = time.GetUtcNow();
-        await state.WriteStateAsync();
+        await state.ChangeAsync(copier, s =>
+        {
+            s.Image = image;
+            s.RegisteredAt = time.GetUtcNow();
+        });
         LogRegistered(Key, image);
         return new PrebuildRegistration(Key, image, state.State.RegisteredAt);
     }

@@ -1,8 +1,11 @@
+using Orleans.Serialization;
+
 namespace CloudDevEnv.Grains.Workspaces;
 
 /// <summary>One idempotency key of one user. Not reentrant, so two retries racing each other get the same answer.</summary>
 public sealed class IdempotencyGrain(
     [PersistentState("idempotency", StorageNames.Workspaces)] IPersistentState<IdempotencyState> state,
+    DeepCopier<IdempotencyState> copier,
     TimeProvider time) : Grain, IIdempotencyGrain
 {
     public async Task<IdempotentClaim> ClaimAsync(string requestHash, string workspaceId)
@@ -14,16 +17,12 @@ public sealed class IdempotencyGrain(
             return new IdempotentClaim(s.WorkspaceId, s.RequestHash == requestHash, Replayed: true);
         }
 
-        state.State = new IdempotencyState { WorkspaceId = workspaceId, RequestHash = requestHash, ExpiresAt = now + IIdempotencyGrain.Lifetime };
-        try
+        await state.ChangeAsync(copier, claim =>
         {
-            await state.WriteStateAsync();
-        }
-        catch
-        {
-            state.State = s;
-            throw;
-        }
+            claim.WorkspaceId = workspaceId;
+            claim.RequestHash = requestHash;
+            claim.ExpiresAt = now + IIdempotencyGrain.Lifetime;
+        });
 
         return new IdempotentClaim(workspaceId, SameRequest: true, Replayed: false);
     }

@@ -667,27 +667,22 @@ public sealed partial class WorkspaceGrain(
     {
         await _writeLock.WaitAsync();
         List<WorkspaceEvent> events;
+        bool changed;
         try
         {
-            var before = copier.Copy(state.State);
             _deferred = [];
             try
             {
-                if (!change(state.State))
+                // Numbers go only forwards: log lines told to subscribers during a refused write keep theirs.
+                changed = await state.ChangeAsync(copier, change, keep: (abandoned, restored) =>
                 {
-                    return false;
+                    restored.NextSequence = abandoned.NextSequence;
+                    restored.SequenceReservedThrough = abandoned.SequenceReservedThrough;
+                });
+                if (changed)
+                {
+                    _persistedActivity = S.LastActivityAt;
                 }
-
-                await state.WriteStateAsync();
-                _persistedActivity = S.LastActivityAt;
-            }
-            catch
-            {
-                // Numbers go only forwards: log lines told to subscribers during the write keep theirs.
-                var (next, reserved) = (S.NextSequence, S.SequenceReservedThrough);
-                state.State = before;
-                (S.NextSequence, S.SequenceReservedThrough) = (next, reserved);
-                throw;
             }
             finally
             {
@@ -705,7 +700,7 @@ public sealed partial class WorkspaceGrain(
             Notify(evt);
         }
 
-        return true;
+        return changed;
     }
 
     private Task<bool> ChangeAsync(Action<WorkspaceState> change) => ChangeAsync(s =>
