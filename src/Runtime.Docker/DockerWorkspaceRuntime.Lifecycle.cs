@@ -19,6 +19,15 @@ public sealed partial class DockerWorkspaceRuntime
         {
             if (spec.Gateway is null || HasGateway(existing, spec.Gateway))
             {
+                // A container never started may have been cut short between its creation and the hand-over of its
+                // folders (a crash, a cancelled step): the hand-over is done again (it is idempotent) before it is
+                // adopted. One that ever ran had it.
+                if (existing.State?.Status == "created" && await ContainerUserAsync(spec, cancellationToken) is { } owner && !IsRoot(owner))
+                {
+                    _logger.LogInformation("Workspace {WorkspaceId}: container {Container} was never started; finishing its hand-over", id, existing.Name.TrimStart('/'));
+                    await HandWorkspacesToUserAsync(id, existing.ID, owner, cancellationToken);
+                }
+
                 _logger.LogInformation("Workspace {WorkspaceId}: adopting container {Container}", id, existing.Name.TrimStart('/'));
                 return ToInstance(existing);
             }
@@ -30,11 +39,7 @@ public sealed partial class DockerWorkspaceRuntime
                 _client.Containers.RemoveContainerAsync(existing.ID, new ContainerRemoveParameters { Force = true }, token), cancellationToken);
         }
 
-        var image = await TryInspectImageAsync(spec.Image, cancellationToken)
-            ?? throw new WorkspaceRuntimeException(
-                $"Creating the container of workspace {id} failed: image {spec.Image} is not present; prepare it first.", isPermanent: true);
-
-        var user = string.IsNullOrWhiteSpace(spec.User) ? image.Config?.User : spec.User;
+        var user = await ContainerUserAsync(spec, cancellationToken);
         var labels = Labels(id, spec.Owner);
         var network = await EnsureNetworkAsync(id, labels, cancellationToken);
 
@@ -163,6 +168,15 @@ public sealed partial class DockerWorkspaceRuntime
         var inspected = await InspectByIdAsync(containerId, cancellationToken)
             ?? throw new WorkspaceRuntimeException($"The container of workspace {id} vanished right after it was created.", isPermanent: false);
         return ToInstance(inspected);
+    }
+
+    /// <summary>The user the container runs as: the spec's, else the image's; the image must be present.</summary>
+    private async Task<string?> ContainerUserAsync(InstanceSpec spec, CancellationToken cancellationToken)
+    {
+        var image = await TryInspectImageAsync(spec.Image, cancellationToken)
+            ?? throw new WorkspaceRuntimeException(
+                $"Creating the container of workspace {spec.WorkspaceId} failed: image {spec.Image} is not present; prepare it first.", isPermanent: true);
+        return string.IsNullOrWhiteSpace(spec.User) ? image.Config?.User : spec.User;
     }
 
     public async Task StartAsync(string workspaceId, CancellationToken cancellationToken)

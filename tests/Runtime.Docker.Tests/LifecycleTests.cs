@@ -191,6 +191,32 @@ public sealed class LifecycleTests(DockerFixture fx, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_container_created_but_never_started_is_finished_before_it_is_adopted()
+    {
+        var id = fx.NewWorkspaceId("half");
+        try
+        {
+            // What a crash between creating the container and handing its folders to the user leaves: a container that
+            // exists, was never started, and whose /workspaces still belongs to root (made here as root, which needs no
+            // hand-over, from an image without a /workspaces of its own).
+            await fx.Runtime.CreateAsync(fx.Spec(id, image: WorkspaceImages.BaseImage, user: "root"), default);
+
+            await fx.Runtime.CreateAsync(fx.Spec(id, image: WorkspaceImages.BaseImage, user: "nobody"), default);
+            await fx.Runtime.StartAsync(id, default);
+            var write = await fx.Runtime.ExecAsync(id, new ExecRequest(
+                ["sh", "-c", "stat -c %U /workspaces && touch /workspaces/mine"], User: "nobody"), Quiet, default);
+            Assert.True(write.ExitCode == 0, write.OutputTail);
+            Assert.Equal("nobody", write.OutputTail.Split('\n')[0].Trim());
+            var (containers, _) = await fx.LeftoversAsync(id);
+            Assert.Single(containers);
+        }
+        finally
+        {
+            await fx.Runtime.DeleteAsync(id, default);
+        }
+    }
+
+    [Fact]
     public async Task Delete_removes_container_and_volumes_and_is_idempotent()
     {
         var id = fx.NewWorkspaceId("delete");
