@@ -9,39 +9,15 @@ namespace CloudDevEnv.Api.Tests;
 /// data folder: the workspace goes on to where it was headed, with one container, and nothing half done is taken for done.</summary>
 public sealed class CrashRecoveryTests : IAsyncLifetime
 {
-    // A restart adopts the container at once; a workspace without one waits for its reminder (Workspaces:ReminderPeriod, 1 min).
-    private static readonly TimeSpan Recovery = TimeSpan.FromMinutes(2);
     private const int Parts = 48;
 
-    private readonly string _dataDir = Directory.CreateTempSubdirectory("cde-crash-").FullName;
-    private readonly string _repoRoot = Directory.CreateTempSubdirectory("cde-crash-repos-").FullName;
-    private readonly int[] _ports = FreePorts.Take(4);
-    private readonly List<string> _created = [];
+    private static readonly string[] Unsettled = ["Pending", "Building", "Creating", "Initializing"];
+
+    private readonly CrashHost _host = new();
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        // A failed test leaves its workspace's container, network and volumes behind: these, and only these, go.
-        foreach (var id in _created)
-        {
-            foreach (var owned in new[] { id, id + "-prepare" })
-            {
-                var filter = $"label={RuntimeLabels.WorkspaceId}={owned}";
-                foreach (var (list, remove) in new[] { (new[] { "ps", "-aq" }, new[] { "rm", "-f" }), (["network", "ls", "-q"], ["network", "rm"]), (["volume", "ls", "-q"], ["volume", "rm", "-f"]) })
-                {
-                    var (_, found) = await DockerCli.TryRunAsync([.. list, "--filter", filter]);
-                    foreach (var name in found.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-                    {
-                        await DockerCli.TryRunAsync([.. remove, name]);
-                    }
-                }
-            }
-        }
-
-        Directory.Delete(_dataDir, recursive: true);
-        Directory.Delete(_repoRoot, recursive: true);
-    }
+    public Task DisposeAsync() => _host.DisposeAsync().AsTask();
 
     [Fact]
     public async Task A_kill_9_mid_clone_ends_with_the_whole_checkout_at_its_commit_and_one_container()
@@ -50,7 +26,7 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         // the kill (measured: complete a moment later), so this test proves the recovery end to end (one container, the
         // checkout whole at its commit, no staging left) but not the staging itself: a clone cut short half way is
         // Grains.Tests' WorkspaceLifecycleTests.A_clone_cut_short_is_never_taken_for_a_complete_one, which fails without it.
-        var repository = TestRepository.Create(_repoRoot, "big").Write("README.md", "# big\n");
+        var repository = TestRepository.Create(_host.RepoRoot, "big").Write("README.md", "# big\n");
         for (var i = 0; i < Parts; i++)
         {
             var part = new byte[2 * 1024 * 1024];
@@ -62,29 +38,28 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         var head = repository.Commit("big");
 
         string id;
-        await using (var first = await StartAsync())
+        await using (var first = await _host.StartAsync())
         {
             using var user = await Users.SignInAsync(first.Api, "crash");
-            id = await CreateAsync(user, repository.Url);
-            await UntilAsync(user, id, async () =>
-                (await DockerCli.TryRunAsync("exec", Container(id), "test", "-e", "/workspaces/.cde-clone-big/.git")).ExitCode == 0,
-                () => first.Output);
+            id = await _host.CreateAsync(user, repository.Url);
+            await CrashHost.UntilAsync(user, id, async _ =>
+                (await DockerCli.TryRunAsync("exec", CrashHost.Container(id), "test", "-e", "/workspaces/.cde-clone-big/.git")).ExitCode == 0,
+                () => first.Output, Unsettled);
             await first.KillAsync();
         }
 
-        await using var second = await StartAsync();
+        await using var second = await _host.StartAsync();
         using var again = await Users.SignInAsync(second.Api, "crash");
-        await Phases.WaitAsync(again, id, "Running", Recovery, () => second.Output);
+        await Phases.WaitAsync(again, id, "Running", CrashHost.Recovery, () => second.Output);
 
-        Assert.Equal(0, (await DockerCli.TryRunAsync("exec", "-u", "vscode", Container(id), "git", "-C", "/workspaces/big", "fsck", "--full")).ExitCode);
-        Assert.Equal(head, (await DockerCli.RunAsync("exec", "-u", "vscode", Container(id), "git", "-C", "/workspaces/big", "rev-parse", "HEAD")).Trim());
-        Assert.Equal(string.Empty, (await DockerCli.RunAsync("exec", "-u", "vscode", Container(id), "git", "-C", "/workspaces/big", "status", "--porcelain")).Trim());
-        var sizes = await DockerCli.RunAsync("exec", Container(id), "sh", "-c", "stat -c %s /workspaces/big/part-*/data.bin | sort -u; ls -d /workspaces/big/part-* | wc -l");
+        Assert.Equal(0, (await DockerCli.TryRunAsync("exec", "-u", "vscode", CrashHost.Container(id), "git", "-C", "/workspaces/big", "fsck", "--full")).ExitCode);
+        Assert.Equal(head, (await DockerCli.RunAsync("exec", "-u", "vscode", CrashHost.Container(id), "git", "-C", "/workspaces/big", "rev-parse", "HEAD")).Trim());
+        Assert.Equal(string.Empty, (await DockerCli.RunAsync("exec", "-u", "vscode", CrashHost.Container(id), "git", "-C", "/workspaces/big", "status", "--porcelain")).Trim());
+        var sizes = await DockerCli.RunAsync("exec", CrashHost.Container(id), "sh", "-c", "stat -c %s /workspaces/big/part-*/data.bin | sort -u; ls -d /workspaces/big/part-* | wc -l");
         Assert.Equal(["2097152", Parts.ToString(System.Globalization.CultureInfo.InvariantCulture)], sizes.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-        Assert.NotEqual(0, (await DockerCli.TryRunAsync("exec", Container(id), "test", "-e", "/workspaces/.cde-clone-big")).ExitCode);
-        Assert.Equal([id], await LabelledContainersAsync(id));
-
-        await DeleteAsync(again, id, second);
+        Assert.NotEqual(0, (await DockerCli.TryRunAsync("exec", CrashHost.Container(id), "test", "-e", "/workspaces/.cde-clone-big")).ExitCode);
+        await _host.AssertConvergedAsync(again, second, repository.Url);
+        await _host.DeleteAsync(again, id, second);
     }
 
     [Fact]
@@ -94,82 +69,192 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         // background sleep's process ids, so the test can see that the first run's processes are gone afterwards.
         var hook = "echo $$ >> .hook-shells; sleep 300 & echo $! >> .hook-sleeps; "
                    + "if [ -e .hook-waited ]; then kill $!; else touch .hook-waited; wait; fi";
-        var repository = TestRepository.Create(_repoRoot, "hooked")
+        var repository = TestRepository.Create(_host.RepoRoot, "hooked")
             .Write(".devcontainer/devcontainer.json", JsonSerializer.Serialize(new { image = WorkspaceImages.WorkspaceImage, postCreateCommand = hook }));
         repository.Commit("a slow hook");
 
         string id;
-        await using (var first = await StartAsync())
+        await using (var first = await _host.StartAsync())
         {
             using var user = await Users.SignInAsync(first.Api, "crash");
-            id = await CreateAsync(user, repository.Url);
-            await UntilAsync(user, id, async () =>
-                (await DockerCli.TryRunAsync("exec", Container(id), "test", "-s", "/workspaces/hooked/.hook-sleeps")).ExitCode == 0,
-                () => first.Output);
+            id = await _host.CreateAsync(user, repository.Url);
+            await CrashHost.UntilAsync(user, id, async _ =>
+                (await DockerCli.TryRunAsync("exec", CrashHost.Container(id), "test", "-s", "/workspaces/hooked/.hook-sleeps")).ExitCode == 0,
+                () => first.Output, Unsettled);
             await first.KillAsync();
         }
 
         // The container goes on without the host: the first hook is still running in it.
-        var firstShell = (await DockerCli.RunAsync("exec", Container(id), "cat", "/workspaces/hooked/.hook-shells")).Trim();
-        var firstSleep = (await DockerCli.RunAsync("exec", Container(id), "cat", "/workspaces/hooked/.hook-sleeps")).Trim();
-        Assert.Equal(0, (await DockerCli.TryRunAsync("exec", Container(id), "kill", "-0", firstSleep)).ExitCode);
+        var firstShell = (await DockerCli.RunAsync("exec", CrashHost.Container(id), "cat", "/workspaces/hooked/.hook-shells")).Trim();
+        var firstSleep = (await DockerCli.RunAsync("exec", CrashHost.Container(id), "cat", "/workspaces/hooked/.hook-sleeps")).Trim();
+        Assert.Equal(0, (await DockerCli.TryRunAsync("exec", CrashHost.Container(id), "kill", "-0", firstSleep)).ExitCode);
 
-        await using var second = await StartAsync();
+        await using var second = await _host.StartAsync();
         using var again = await Users.SignInAsync(second.Api, "crash");
-        var running = await Phases.WaitAsync(again, id, "Running", Recovery, () => second.Output);
+        var running = await Phases.WaitAsync(again, id, "Running", CrashHost.Recovery, () => second.Output);
 
-        Assert.Equal(2, (await DockerCli.RunAsync("exec", Container(id), "cat", "/workspaces/hooked/.hook-shells")).Trim().Split('\n').Length);
-        Assert.NotEqual(0, (await DockerCli.TryRunAsync("exec", Container(id), "kill", "-0", firstShell)).ExitCode);
-        Assert.NotEqual(0, (await DockerCli.TryRunAsync("exec", Container(id), "kill", "-0", firstSleep)).ExitCode);
-        Assert.Equal([id], await LabelledContainersAsync(id));
+        Assert.Equal(2, (await DockerCli.RunAsync("exec", CrashHost.Container(id), "cat", "/workspaces/hooked/.hook-shells")).Trim().Split('\n').Length);
+        Assert.NotEqual(0, (await DockerCli.TryRunAsync("exec", CrashHost.Container(id), "kill", "-0", firstShell)).ExitCode);
+        Assert.NotEqual(0, (await DockerCli.TryRunAsync("exec", CrashHost.Container(id), "kill", "-0", firstSleep)).ExitCode);
         Assert.Contains(running.GetProperty("events").EnumerateArray(), e => e.GetProperty("message").GetString() == "Running postCreateCommand.");
 
-        await DeleteAsync(again, id, second);
+        await _host.AssertConvergedAsync(again, second, repository.Url);
+        await _host.DeleteAsync(again, id, second);
     }
 
-    private Task<SiloProcess> StartAsync() =>
-        SiloProcess.StartAsync(_dataDir, _ports, new Dictionary<string, string> { ["CDE_LOCAL_REPO_ROOTS"] = _repoRoot });
-
-    private static string Container(string id) => "cde-" + id;
-
-    private async Task<string> CreateAsync(HttpClient user, string repoUrl)
+    [Fact]
+    public async Task A_kill_9_mid_build_builds_again_and_ends_running_with_the_built_image()
     {
-        var created = await user.PostAsJsonAsync("/api/workspaces", new { repoUrl });
-        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
-        _created.Add(id);
-        return id;
-    }
+        // A step of its own per run, so no build cache can skip it; the slow part comes after the echo the test waits for.
+        var marker = "built-" + Guid.NewGuid().ToString("N")[..12];
+        var repository = TestRepository.Create(_host.RepoRoot, "built")
+            .Write(".devcontainer/devcontainer.json", """{ "build": { "dockerfile": "Dockerfile" } }""")
+            .Write(".devcontainer/Dockerfile", $"FROM {WorkspaceImages.WorkspaceImage}\nRUN echo {marker} && sleep 10 && echo {marker} > /tmp/cde-build-marker\n");
+        repository.Commit("a slow build");
 
-    /// <summary>Polls until <paramref name="condition"/> holds, failing if the workspace gets past Initializing first
-    /// (the kill would then prove nothing).</summary>
-    private static async Task UntilAsync(HttpClient user, string id, Func<Task<bool>> condition, Func<string> context)
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(3);
-        while (!await condition())
+        string id;
+        await using (var first = await _host.StartAsync())
         {
-            var workspace = await user.GetFromJsonAsync<JsonElement>($"/api/workspaces/{id}");
-            var phase = workspace.GetProperty("phase").GetString();
-            Assert.True(phase is "Pending" or "Building" or "Creating" or "Initializing" && DateTime.UtcNow < deadline,
-                $"{id} is {phase} before the moment to kill the host came: {workspace}\n{context()}");
-            await Task.Delay(50);
+            using var user = await Users.SignInAsync(first.Api, "crash");
+            id = await _host.CreateAsync(user, repository.Url);
+            await CrashHost.UntilAsync(user, id, w => Task.FromResult(
+                    w.GetProperty("phase").GetString() == "Building"
+                    && w.GetProperty("events").EnumerateArray().Any(e => e.GetProperty("message").GetString()!.Contains(marker, StringComparison.Ordinal))),
+                () => first.Output, "Pending", "Building");
+            await first.KillAsync();
         }
+
+        await using var second = await _host.StartAsync();
+        using var again = await Users.SignInAsync(second.Api, "crash");
+        var running = await Phases.WaitAsync(again, id, "Running", CrashHost.Recovery, () => second.Output);
+        var image = running.GetProperty("image").GetString()!;
+        _host.OwnImage(image);
+
+        Assert.StartsWith("clouddevenv/build/", image);
+        Assert.Equal(marker, (await DockerCli.RunAsync("exec", CrashHost.Container(id), "cat", "/tmp/cde-build-marker")).Trim());
+        await _host.AssertConvergedAsync(again, second, repository.Url);
+        await _host.DeleteAsync(again, id, second);
     }
 
-    /// <summary>The workspace ids on every container this engine holds for the workspace, its clone helper included.</summary>
-    private static async Task<string[]> LabelledContainersAsync(string id)
+    [Fact]
+    public async Task A_kill_9_right_after_the_container_is_created_finishes_that_container_and_ends_running()
     {
-        var listed = await DockerCli.RunAsync(
-            "ps", "-a", "--format", $"{{{{.Label \"{RuntimeLabels.WorkspaceId}\"}}}}", "--filter", $"label={RuntimeLabels.WorkspaceId}");
-        return [.. listed.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(w => w.StartsWith(id, StringComparison.Ordinal))];
+        var repository = TestRepository.Create(_host.RepoRoot, "created").Write("README.md", "# created\n");
+        var head = repository.Commit("first");
+
+        // The engine's own event stream says when the container exists: the kill follows within milliseconds, before the
+        // folders are handed to the user, the container started and the step recorded.
+        string id;
+        await using (var first = await _host.StartAsync())
+        {
+            using var user = await Users.SignInAsync(first.Api, "crash");
+            var created = System.Threading.Channels.Channel.CreateUnbounded<string>();
+            var watch = new System.Diagnostics.ProcessStartInfo("docker")
+            {
+                ArgumentList =
+                {
+                    "events", "--filter", "type=container", "--filter", "event=create", "--filter", $"label={RuntimeLabels.WorkspaceId}",
+                    "--format", $"{{{{index .Actor.Attributes \"{RuntimeLabels.WorkspaceId}\"}}}}",
+                },
+            };
+            await using var events = ChildProcess.Start(watch, line => created.Writer.TryWrite(line.Trim()));
+            id = await _host.CreateAsync(user, repository.Url);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            while (await created.Reader.ReadAsync(timeout.Token) != id)
+            {
+                // Another workspace's container, or this one's clone helper.
+            }
+
+            await first.KillAsync();
+        }
+
+        Assert.Equal("created", (await DockerCli.RunAsync("inspect", "-f", "{{.State.Status}}", CrashHost.Container(id))).Trim());
+
+        await using var second = await _host.StartAsync();
+        using var again = await Users.SignInAsync(second.Api, "crash");
+        await Phases.WaitAsync(again, id, "Running", CrashHost.Recovery, () => second.Output);
+
+        Assert.Equal(head, (await DockerCli.RunAsync("exec", "-u", "vscode", CrashHost.Container(id), "git", "-C", "/workspaces/created", "rev-parse", "HEAD")).Trim());
+        Assert.Equal("vscode", (await DockerCli.RunAsync("exec", CrashHost.Container(id), "stat", "-c", "%U", "/workspaces/created")).Trim());
+        await _host.AssertConvergedAsync(again, second, repository.Url);
+        await _host.DeleteAsync(again, id, second);
     }
 
-    private static async Task DeleteAsync(HttpClient user, string id, SiloProcess silo)
+    [Fact]
+    public async Task A_kill_9_mid_snapshot_then_mid_restore_then_mid_delete_loses_no_file_and_leaves_nothing()
     {
-        Assert.Equal(HttpStatusCode.Accepted, (await user.DeleteAsync($"/api/workspaces/{id}")).StatusCode);
-        await Phases.WaitAsync(user, id, "Deleted", TimeSpan.FromSeconds(90), () => silo.Output);
-        Assert.Empty(await LabelledContainersAsync(id));
-        var volumes = await DockerCli.RunAsync("volume", "ls", "-q", "--filter", $"label={RuntimeLabels.WorkspaceId}={id}");
-        Assert.Equal(string.Empty, volumes.Trim());
+        var repository = TestRepository.Create(_host.RepoRoot, "kept").Write("README.md", "# kept\n");
+        var head = repository.Commit("first");
+        const string Big = "/workspaces/kept/big.bin";
+
+        // Stopping, with the snapshot on stop half written: the stop takes it again, whole.
+        string id;
+        string sum;
+        await using (var first = await _host.StartAsync())
+        {
+            using var user = await Users.SignInAsync(first.Api, "crash");
+            id = await _host.CreateAsync(user, repository.Url);
+            await Phases.WaitAsync(user, id, "Running", TimeSpan.FromMinutes(2), () => first.Output);
+            await DockerCli.RunAsync("exec", "-u", "vscode", CrashHost.Container(id), "sh", "-c", $"head -c 200M /dev/urandom > {Big}");
+            sum = await Sha256Async(id, Big);
+
+            Assert.Equal(HttpStatusCode.Accepted, (await user.PostAsync($"/api/workspaces/{id}/stop", null)).StatusCode);
+            await CrashHost.UntilAsync(user, id, _ => Task.FromResult(SnapshotFiles(id, "*.tmp").Length > 0), () => first.Output, "Running", "Stopping");
+            await first.KillAsync();
+        }
+
+        Assert.Empty(SnapshotFiles(id, "*.tar"));
+
+        await using (var second = await _host.StartAsync())
+        {
+            using var user = await Users.SignInAsync(second.Api, "crash");
+            await _host.AssertConvergedAsync(user, second, repository.Url);
+            Assert.Equal("Stopped", (await user.GetFromJsonAsync<JsonElement>($"/api/workspaces/{id}")).GetProperty("phase").GetString());
+            Assert.Single(SnapshotFiles(id, "*.tar"));
+            Assert.Empty(SnapshotFiles(id, "*.tmp"));
+
+            // Initializing, with the snapshot half unpacked into a new container (the old one and its volumes were lost
+            // behind the platform's back, as on another machine): the restore starts over.
+            await DockerCli.RunAsync("rm", "-f", CrashHost.Container(id));
+            foreach (var volume in (await DockerCli.RunAsync("volume", "ls", "-q", "--filter", $"label={RuntimeLabels.WorkspaceId}={id}")).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                await DockerCli.RunAsync("volume", "rm", volume.Trim());
+            }
+
+            Assert.Equal(HttpStatusCode.Accepted, (await user.PostAsync($"/api/workspaces/{id}/start", null)).StatusCode);
+            await CrashHost.UntilAsync(user, id, async _ =>
+                    (await DockerCli.TryRunAsync("exec", CrashHost.Container(id), "test", "-e", "/workspaces/.cde-restoring")).ExitCode == 0,
+                () => second.Output, "Stopped", "Pending", "Creating", "Initializing");
+            await second.KillAsync();
+        }
+
+        await using (var third = await _host.StartAsync())
+        {
+            using var user = await Users.SignInAsync(third.Api, "crash");
+            await _host.AssertConvergedAsync(user, third, repository.Url);
+            Assert.Equal(sum, await Sha256Async(id, Big));
+            Assert.Equal(head, (await DockerCli.RunAsync("exec", "-u", "vscode", CrashHost.Container(id), "git", "-C", "/workspaces/kept", "rev-parse", "HEAD")).Trim());
+            Assert.Equal("?? big.bin", (await DockerCli.RunAsync("exec", "-u", "vscode", CrashHost.Container(id), "git", "-C", "/workspaces/kept", "status", "--porcelain")).Trim());
+            Assert.NotEqual(0, (await DockerCli.TryRunAsync("exec", CrashHost.Container(id), "test", "-e", "/workspaces/.cde-restoring")).ExitCode);
+
+            // Deleting: the delete acknowledged, the host killed at once.
+            Assert.Equal(HttpStatusCode.Accepted, (await user.DeleteAsync($"/api/workspaces/{id}")).StatusCode);
+            await third.KillAsync();
+        }
+
+        await using var fourth = await _host.StartAsync();
+        using var last = await Users.SignInAsync(fourth.Api, "crash");
+        await _host.AssertConvergedAsync(last, fourth, repository.Url);
+        Assert.Equal("Deleted", (await last.GetFromJsonAsync<JsonElement>($"/api/workspaces/{id}")).GetProperty("phase").GetString());
+        Assert.Empty(SnapshotFiles(id, "*"));
     }
+
+    private string[] SnapshotFiles(string id, string pattern)
+    {
+        var folder = Path.Combine(_host.SnapshotsDir, id);
+        return Directory.Exists(folder) ? Directory.GetFiles(folder, pattern) : [];
+    }
+
+    private static async Task<string> Sha256Async(string id, string path) =>
+        (await DockerCli.RunAsync("exec", CrashHost.Container(id), "sha256sum", path)).Split(' ')[0];
 }

@@ -190,6 +190,30 @@ public sealed class SnapshotTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_stop_cut_short_in_the_middle_of_its_snapshot_takes_the_snapshot_again()
+    {
+        var (grain, id) = await RunningWorkspaceAsync();
+        _runtime.WriteFile(id, NotesPath, "uncommitted draft");
+        _runtime.Block(nameof(IWorkspaceRuntime.ArchiveAsync));
+        try
+        {
+            await grain.StopAsync("tester");
+            await Eventually.TrueAsync(() => Task.FromResult(_runtime.Calls(nameof(IWorkspaceRuntime.ArchiveAsync), id) == 1), "the snapshot on stop under way");
+
+            // The activation goes with the snapshot in flight, as with a host killed mid-snapshot.
+            await _cluster.DeactivateAsync((IAddressable)grain).WaitAsync(TimeSpan.FromSeconds(20));
+        }
+        finally
+        {
+            _runtime.Release(nameof(IWorkspaceRuntime.ArchiveAsync));
+        }
+
+        var stopped = await Eventually.PhaseAsync(grain, WorkspacePhase.Stopped);
+        Assert.Contains("(on stop)", Assert.Single(SnapshotEvents(stopped)).Message);
+        Assert.Equal("uncommitted draft", (await LatestSnapshotFilesAsync(id))["./hello/notes.txt"]);
+    }
+
+    [Fact]
     public async Task A_failing_snapshot_is_recorded_and_does_not_keep_the_workspace_from_stopping()
     {
         var (grain, id) = await RunningWorkspaceAsync();

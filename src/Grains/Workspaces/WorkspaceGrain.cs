@@ -423,17 +423,18 @@ public sealed partial class WorkspaceGrain(
 
     private async Task StopInstanceAsync(CancellationToken cancellationToken)
     {
-        // Only a workspace that was Running has files worth keeping: earlier phases may hold half a clone.
-        var snapshot = S.Phase == WorkspacePhase.Running;
         if (S.Phase != WorkspacePhase.Stopping)
         {
+            // Only a workspace that was Running has files worth keeping: earlier phases may hold half a clone.
+            S.SnapshotOnStop = S.Phase == WorkspacePhase.Running;
             await TransitionAsync(WorkspacePhase.Stopping);
         }
 
         // Gitpod's backup on stop: taken while the container still runs, so the files are as the user left them.
-        if (snapshot)
+        if (S.SnapshotOnStop)
         {
             await TrySnapshotAsync("on stop", cancellationToken);
+            S.SnapshotOnStop = false;
         }
 
         await runtime.StopAsync(Id, Options.StopGracePeriod, cancellationToken);

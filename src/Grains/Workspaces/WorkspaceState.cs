@@ -56,4 +56,8 @@ public sealed class WorkspaceState
     /// <summary>Sequence numbers up to this one may have gone to log lines, which are not persisted: a new activation
     /// numbers its events after it, so that a client that saw a line lost in a crash never skips a later event.</summary>
     [Id(19)] public long SequenceReservedThrough { get; set; }
+
+    /// <summary>A stop from Running owes a snapshot: set with the move to Stopping, cleared once the snapshot was tried,
+    /// so that a stop cut short mid-snapshot (a crash) takes it again rather than stopping without one.</summary>
+    [Id(20)] public bool SnapshotOnStop { get; set; }
 }
