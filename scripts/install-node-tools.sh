@@ -3,6 +3,7 @@
 # each under tools/ (its package-lock.json pins them):
 #   tools/devcontainer-cli   the devcontainer reference CLI (conformance tests, launch benchmark)
 #   tools/oidc-provider      a real OpenID Connect / OAuth 2.0 provider on loopback (sign-in tests)
+#   tools/axe-core           the accessibility engine the web page's browser tests inject
 #
 # Usage: scripts/install-node-tools.sh [--force]
 #   Idempotent: a folder whose node_modules was installed from its current lockfile is skipped.

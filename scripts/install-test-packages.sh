@@ -5,7 +5,8 @@
 #   bash scripts/install-test-packages.sh
 #
 # - git: the tests make local repositories to launch;
-# - strace: LocalStorage.Tests reads the system calls of a storage write (fsync, rename) to prove its durability.
+# - strace: LocalStorage.Tests reads the system calls of a storage write (fsync, rename) to prove its durability;
+# - chromium: the web page's tests drive it with Playwright (tests/Api.Tests/WebPage).
 set -euo pipefail
 
 say() { echo "install-test-packages: $*"; }
@@ -13,6 +14,7 @@ say() { echo "install-test-packages: $*"; }
 missing=()
 command -v git >/dev/null 2>&1 || missing+=(git)
 command -v strace >/dev/null 2>&1 || missing+=(strace)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [[ ${#missing[@]} -eq 0 ]]; then
   exit 0
 fi

@@ -65,7 +65,7 @@ public static class ApiServiceCollectionExtensions
         app.MapTokenEndpoints();
         app.MapWorkspaceApi();
         app.MapAccessEndpoints();
-        app.MapHomePage();
+        app.MapAppPage();
         return app;
     }
 }

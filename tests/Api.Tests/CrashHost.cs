@@ -122,22 +122,7 @@ public sealed class CrashHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        // A failed test leaves its workspaces' containers, networks and volumes behind: these, and only these, go.
-        foreach (var id in _created)
-        {
-            foreach (var owned in new[] { id, id + "-prepare" })
-            {
-                var filter = $"label={RuntimeLabels.WorkspaceId}={owned}";
-                foreach (var (list, remove) in new[] { (new[] { "ps", "-aq" }, new[] { "rm", "-f" }), (["network", "ls", "-q"], ["network", "rm"]), (["volume", "ls", "-q"], ["volume", "rm", "-f"]) })
-                {
-                    var (_, found) = await DockerCli.TryRunAsync([.. list, "--filter", filter]);
-                    foreach (var name in found.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-                    {
-                        await DockerCli.TryRunAsync([.. remove, name]);
-                    }
-                }
-            }
-        }
+        await EngineLeftovers.RemoveAsync(_created);
 
         foreach (var image in _images)
         {
