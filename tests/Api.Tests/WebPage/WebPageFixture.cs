@@ -12,6 +12,8 @@ public sealed class WebPageFixture : IAsyncLifetime
     private IPlaywright? _playwright;
     private readonly HashSet<string> _users = [];
 
+    public const int RateLimit = 3;
+
     public string RepoRoot { get; } = Directory.CreateTempSubdirectory("cde-page-repos-").FullName;
 
     public IBrowser Browser { get; private set; } = null!;
@@ -36,6 +38,9 @@ public sealed class WebPageFixture : IAsyncLifetime
         {
             ["CDE_LOCAL_REPO_ROOTS"] = RepoRoot,
             ["CDE_ADMINS"] = "page-admin",
+            // Three launches per user per hour: no test's user makes more, but the rate limit's.
+            ["Api__CreateLimit"] = RateLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Api__CreateLimitWindow"] = "01:00:00",
         });
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions

@@ -105,6 +105,33 @@ public sealed class WebPageTests(WebPageFixture fixture) : IClassFixture<WebPage
     }
 
     [Fact]
+    public async Task Launching_too_often_says_when_to_try_again_and_the_form_works_from_the_keyboard()
+    {
+        var page = await fixture.SignInAsync("erin");
+        var field = page.GetByLabel("Repository URL");
+
+        // From the keyboard: the field, then Enter. Each launch is refused by the API (a folder the host does not
+        // allow), so no workspace is made, but each counts against the launch rate.
+        for (var i = 0; i < WebPageFixture.RateLimit; i++)
+        {
+            await field.FocusAsync();
+            await field.FillAsync("file:///etc");
+            await page.Keyboard.PressAsync("Enter");
+            await Expect(page.Locator("#repo-error")).ToBeVisibleAsync();
+        }
+
+        await field.FillAsync("https://github.com/octo/hello");
+        await page.Keyboard.PressAsync("Enter");
+        var alert = page.Locator("#launch-error");
+        await Expect(alert).ToContainTextAsync(new Regex(@"too many workspaces in a short time; try again in \d+ s"));
+        await Expect(alert).ToHaveAttributeAsync("role", "alert");
+        await Expect(page.Locator("#repo-error")).ToBeHiddenAsync();
+        await Expect(page.GetByText("No workspaces yet")).ToBeVisibleAsync();
+        await fixture.ShotAsync(page, "11-rate-limited");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task At_phone_width_nothing_scrolls_sideways_axe_finds_no_serious_violation_and_only_an_admin_sees_everyone()
     {
         // A workspace that fails (no network here for github.com), so that a row with a long URL and reason is on the page.
