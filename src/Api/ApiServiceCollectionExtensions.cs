@@ -18,7 +18,7 @@ public static class ApiServiceCollectionExtensions
         services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
         services.AddProblemDetails();
         services.AddExceptionHandler<ApiExceptionHandler>();
-        services.AddOpenApi();
+        services.AddOpenApi(OpenApi.ApiDocumentTransformers.Configure);
         services.AddApiIdentity(configuration);
         services.AddRateLimiter(o =>
         {

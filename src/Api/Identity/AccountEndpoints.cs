@@ -31,6 +31,7 @@ public static partial class AccountEndpoints
                 user.HasSession() ? user.CsrfToken() : null,
                 user.IsDevSignIn())))
             .WithTags("Identity")
+            .WithName("GetMe")
             .WithSummary("The signed-in user, their roles, and the CSRF token for state-changing calls made with the session cookie.");
         return endpoints;
     }

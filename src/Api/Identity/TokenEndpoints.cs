@@ -12,7 +12,7 @@ public static class TokenEndpoints
     public const int DefaultLifetimeDays = 30;
 
     /// <param name="ExpiresInDays">Defaults to 30 (as Coder's CLI tokens); at most <c>Auth:Tokens:MaxLifetime</c>.</param>
-    public sealed record CreateTokenRequest(string? Name, int? ExpiresInDays);
+    public sealed record CreateTokenRequest(string? Name, int? ExpiresInDays = null);
 
     public sealed record TokenResource(string Id, string Name, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt)
     {
@@ -29,15 +29,19 @@ public static class TokenEndpoints
             .Accepts<CreateTokenRequest>("application/json")
             .Produces<CreatedTokenResource>(StatusCodes.Status201Created)
             .ProducesProblem(StatusCodes.Status400BadRequest)
+            .WithName("CreateToken")
             .WithSummary("Create an API token; its secret is shown in this answer only.");
         api.MapGet("/", async (ClaimsPrincipal user, IGrainFactory grains) =>
                 TypedResults.Ok((await grains.GetGrain<IUserGrain>(user.UserId()).ListTokensAsync()).Select(TokenResource.From)))
+            .WithName("ListTokens")
             .WithSummary("My tokens, without their secrets.");
         api.MapDelete("/{id}", async (string id, ClaimsPrincipal user, IGrainFactory grains) =>
                 ApiTokenFormat.IsId(id) && await grains.GetGrain<IUserGrain>(user.UserId()).RevokeTokenAsync(id)
                     ? Results.NoContent()
                     : ApiProblems.Problem(StatusCodes.Status404NotFound, "No such token.", $"You have no token with the id '{id}'.", "token-not-found"))
+            .Produces(StatusCodes.Status204NoContent)
             .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithName("RevokeToken")
             .WithSummary("Revoke one of my tokens; it stops working at once.");
         return endpoints;
     }

@@ -28,6 +28,7 @@ public static partial class AccessEndpoints
 
         var api = endpoints.MapGroup("/api/workspaces/{id}").WithTags("Access");
         api.MapPost("/open", OpenAsync)
+            .WithName("OpenWorkspace")
             .WithSummary("A short-lived, single-use sign-in URL for the workspace's IDE (for scripts; browsers are signed in by visiting the workspace).")
             .Produces<OpenResponse>()
             .ProducesProblem(StatusCodes.Status404NotFound)
@@ -35,6 +36,7 @@ public static partial class AccessEndpoints
         api.MapPut("/ports/{port:int}", SetPortAsync)
             .Accepts<PortVisibilityRequest>("application/json")
             .Produces<PortsResponse>()
+            .WithName("SetPortVisibility")
             .WithSummary("Make a port public (anyone with the URL) or private (the owner only, the default).")
             .ProducesProblem(StatusCodes.Status400BadRequest);
         return endpoints;

@@ -4,6 +4,6 @@ namespace CloudDevEnv.Api.Workspaces;
 /// such as "repourl" is an error rather than a silently ignored field. There is no owner: it is the signed-in user.</summary>
 public sealed record CreateWorkspaceRequest(
     string? RepoUrl,
-    string? Ref,
-    string? Image,
-    int? IdleTimeoutMinutes);
+    string? Ref = null,
+    string? Image = null,
+    int? IdleTimeoutMinutes = null);

@@ -17,6 +17,7 @@ public static class WorkspaceEndpoints
         var api = endpoints.MapGroup("/api/workspaces").WithTags("Workspaces");
 
         api.MapPost("/", CreateAsync)
+            .WithName("CreateWorkspace")
             .RequireRateLimiting(CreateRateLimit)
             .Accepts<CreateWorkspaceRequest>("application/json")
             .Produces<WorkspaceResource>(StatusCodes.Status201Created)
@@ -26,19 +27,28 @@ public static class WorkspaceEndpoints
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .WithSummary("Launch a workspace for a Git repository, owned by the signed-in user; an Idempotency-Key header makes a retry return the same workspace.");
         api.MapGet("/", ListAsync)
+            .WithName("ListWorkspaces")
+            .Produces<IReadOnlyList<WorkspaceResource>>()
             .WithSummary("My workspaces; admins may ask for one owner's (?owner=) or everyone's (?all=true).")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status403Forbidden);
-        api.MapGet("/{id}", GetAsync).WithSummary("Get one workspace.").ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/{id}", GetAsync).WithName("GetWorkspace").WithSummary("Get one workspace.").ProducesProblem(StatusCodes.Status404NotFound);
         api.MapPost("/{id}/start", (string id, ClaimsPrincipal user, IGrainFactory grains) => CommandAsync(id, user, grains, (g, actor) => g.StartAsync(actor)))
+            .WithName("StartWorkspace")
             .WithSummary("Start a stopped workspace.").ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status429TooManyRequests);
         api.MapPost("/{id}/stop", (string id, ClaimsPrincipal user, IGrainFactory grains) => CommandAsync(id, user, grains, (g, actor) => g.StopAsync(actor)))
+            .WithName("StopWorkspace")
             .WithSummary("Stop a workspace, keeping its files.").ProducesProblem(StatusCodes.Status409Conflict);
         api.MapDelete("/{id}", (string id, ClaimsPrincipal user, IGrainFactory grains) => CommandAsync(id, user, grains, (g, actor) => g.DeleteAsync(actor)))
+            .WithName("DeleteWorkspace")
             .WithSummary("Delete a workspace and its files.").ProducesProblem(StatusCodes.Status404NotFound);
         api.MapGet("/{id}/events", WorkspaceEventStream.StreamAsync)
+            .WithName("StreamWorkspaceEvents")
             .WithSummary("Server-Sent Events of the workspace's phase changes and log lines; ends when it is deleted.")
-            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream");
+            .WithDescription("Each event's `data` is one event object (the schema below), its `event` the kind in lower case, its `id` the "
+                             + "sequence number; a reconnecting client sends `Last-Event-ID` and gets only what it missed.")
+            .Produces<WorkspaceEventResource>(StatusCodes.Status200OK, "text/event-stream")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return endpoints;
     }
 

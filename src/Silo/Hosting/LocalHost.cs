@@ -100,7 +100,7 @@ public static class LocalHost
 
         // The API after the proxy's branch, so that proxied requests never go through its Host check, sign-in or routing.
         app.UseWorkspaceApi();
-        app.MapOrleansDashboard("/dashboard").RequireAuthorization(AuthSchemes.AdminPolicy);
+        app.MapOrleansDashboard("/dashboard").RequireAuthorization(AuthSchemes.AdminPolicy).ExcludeFromDescription();
         return app;
     }
 
