@@ -34,7 +34,12 @@ public static class ApiServiceCollectionExtensions
             {
                 var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);
                 var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
-                context.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+                var limits = context.HttpContext.RequestServices.GetRequiredService<IOptions<ApiOptions>>().Value;
+                var headers = context.HttpContext.Response.Headers;
+                headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+                // The IETF RateLimit header fields (draft-ietf-httpapi-ratelimit-headers): the policy, and none left.
+                headers["RateLimit-Policy"] = string.Create(CultureInfo.InvariantCulture, $"\"launches\";q={limits.CreateLimit};w={(int)limits.CreateLimitWindow.TotalSeconds}");
+                headers["RateLimit"] = string.Create(CultureInfo.InvariantCulture, $"\"launches\";r=0;t={seconds}");
                 await ApiProblems.Problem(
                     StatusCodes.Status429TooManyRequests,
                     "Too many launches.",

@@ -65,7 +65,7 @@ public sealed class CrashHost : IAsyncDisposable
     /// <summary>After a restart: every workspace this test made reaches the phase it wants within
     /// <see cref="Recovery"/>; the engine holds exactly one container, one network and the volumes of each workspace
     /// that is not deleted, and nothing of the deleted ones; and the owner's run slot is held exactly when a workspace
-    /// wants to run (a create is refused with 429 then, admitted otherwise).</summary>
+    /// wants to run (a create is refused with the 403 quota problem then, admitted otherwise).</summary>
     public async Task AssertConvergedAsync(HttpClient user, SiloProcess silo, string probeRepoUrl)
     {
         var alive = new List<string>();
@@ -89,7 +89,7 @@ public sealed class CrashHost : IAsyncDisposable
         var probe = await user.PostAsJsonAsync("/api/workspaces", new { repoUrl = probeRepoUrl });
         if (wantRunning == 1)
         {
-            Assert.True(probe.StatusCode == HttpStatusCode.TooManyRequests, $"the slot of the running workspace was lost: {(int)probe.StatusCode}");
+            Assert.True(probe.StatusCode == HttpStatusCode.Forbidden, $"the slot of the running workspace was lost: {(int)probe.StatusCode}");
             return;
         }
 

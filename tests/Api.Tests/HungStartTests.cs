@@ -43,7 +43,7 @@ public sealed class HungStartTests : IAsyncLifetime
         // While it hangs, it holds the owner's one slot.
         await Phases.WaitAsync(user, id, "Initializing", TimeSpan.FromSeconds(90), () => silo.Output);
         var refused = await user.PostAsJsonAsync("/api/workspaces", new { repoUrl = plain.Url });
-        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
 
         var failed = await Phases.WaitAsync(user, id, "Failed", TimeSpan.FromSeconds(90), () => silo.Output);
         Assert.Equal("Initializing did not finish within 30 s (Workspaces:Deadlines:Initializing).", failed.GetProperty("reason").GetString());

@@ -6,7 +6,8 @@ namespace CloudDevEnv.Api.Tests;
 /// <summary>The document at /openapi/v1.json, as a tool author's generator reads it: linted by Redocly (the npm package
 /// @redocly/cli, installed by scripts/install-node-tools.sh) with its recommended rules, and checked for what a
 /// generated client needs.</summary>
-public sealed class OpenApiDocumentTests(HostFixture host) : IClassFixture<HostFixture>
+[Collection(HostCollection.Name)]
+public sealed class OpenApiDocumentTests(HostFixture host)
 {
     private static readonly string Tools = Path.Combine(RepositoryRoot.Path, "tools", "redocly");
 

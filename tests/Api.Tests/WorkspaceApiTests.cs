@@ -142,7 +142,7 @@ public sealed class WorkspaceApiTests(HostFixture host)
     }
 
     [Fact]
-    public async Task The_quota_is_429_and_says_the_limit()
+    public async Task The_quota_is_a_403_no_client_retries_and_says_the_limit()
     {
         using var user = await host.SignInAsync(Users.NewName());
         for (var i = 0; i < HostFixture.Quota; i++)
@@ -151,8 +151,10 @@ public sealed class WorkspaceApiTests(HostFixture host)
         }
 
         var response = await user.PostAsJsonAsync("/api/workspaces", new { repoUrl = "https://github.com/octo/hello" });
-        var problem = await Problems.AssertAsync(response, HttpStatusCode.TooManyRequests);
+        var problem = await Problems.AssertAsync(response, HttpStatusCode.Forbidden);
+        Assert.Equal("https://clouddevenv.dev/problems/quota-exceeded", problem.GetProperty("type").GetString());
         Assert.Contains($"({HostFixture.Quota})", problem.GetProperty("detail").GetString());
+        Assert.Null(response.Headers.RetryAfter);
     }
 
     [Fact]

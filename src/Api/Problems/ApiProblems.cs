@@ -21,7 +21,8 @@ public static class ApiProblems
         WorkspaceRejection.Invalid => InvalidField(rejection.Field ?? "body", rejection.Message),
         WorkspaceRejection.NotFound => Problem(StatusCodes.Status404NotFound, "No such workspace.", rejection.Message, "workspace-not-found"),
         WorkspaceRejection.Conflict => Problem(StatusCodes.Status409Conflict, "The workspace cannot do that now.", rejection.Message, "workspace-conflict"),
-        WorkspaceRejection.QuotaExceeded => Problem(StatusCodes.Status429TooManyRequests, "Too many running workspaces.", rejection.Message, "quota-exceeded"),
+        // Not a rate limit: waiting does not help, so no client may retry it (a 429 invites a retry).
+        WorkspaceRejection.QuotaExceeded => Problem(StatusCodes.Status403Forbidden, "Too many running workspaces.", rejection.Message, "quota-exceeded"),
         _ => Problem(StatusCodes.Status500InternalServerError, "Unexpected rejection.", rejection.Message, "internal"),
     };
 

@@ -22,6 +22,7 @@ public static class WorkspaceEndpoints
             .Accepts<CreateWorkspaceRequest>("application/json")
             .Produces<WorkspaceResource>(StatusCodes.Status201Created)
             .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
@@ -29,19 +30,28 @@ public static class WorkspaceEndpoints
         api.MapGet("/", ListAsync)
             .WithName("ListWorkspaces")
             .Produces<IReadOnlyList<WorkspaceResource>>()
-            .WithSummary("My workspaces; admins may ask for one owner's (?owner=) or everyone's (?all=true).")
+            .WithSummary("My workspaces, oldest first; admins may ask for one owner's (?owner=) or everyone's (?all=true).")
+            .WithDescription("Filters: `phase`, `repo` (the repository URL, exactly), `q` (a piece of the repository URL or the id). "
+                             + "Pages of `limit` (1–100, default 100); when there is more, a `Link: <…>; rel=\"next\"` header gives the next page's URL.")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status403Forbidden);
-        api.MapGet("/{id}", GetAsync).WithName("GetWorkspace").WithSummary("Get one workspace.").ProducesProblem(StatusCodes.Status404NotFound);
-        api.MapPost("/{id}/start", (string id, ClaimsPrincipal user, IGrainFactory grains) => CommandAsync(id, user, grains, (g, actor) => g.StartAsync(actor)))
+        api.MapGet("/{id}", GetAsync).WithName("GetWorkspace").WithSummary("Get one workspace; ?wait=<phase> waits for it.")
+            .WithDescription("With `wait=<phase>` (and `timeout`, 1–120 s, default 60) the answer comes as soon as the workspace is in that phase, "
+                             + "failed, or deleted, or when the time is up: read its `phase` to know which. The `ETag` answers `If-None-Match` with 304, "
+                             + "and commands take it as `If-Match`.")
+            .Produces<WorkspaceResource>()
+            .Produces(StatusCodes.Status304NotModified)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapPost("/{id}/start", (string id, HttpRequest request, ClaimsPrincipal user, IGrainFactory grains) => CommandAsync(id, request, user, grains, (g, actor) => g.StartAsync(actor)))
             .WithName("StartWorkspace")
-            .WithSummary("Start a stopped workspace.").ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status429TooManyRequests);
-        api.MapPost("/{id}/stop", (string id, ClaimsPrincipal user, IGrainFactory grains) => CommandAsync(id, user, grains, (g, actor) => g.StopAsync(actor)))
+            .WithSummary("Start a stopped workspace.").ProducesProblem(StatusCodes.Status412PreconditionFailed).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status409Conflict);
+        api.MapPost("/{id}/stop", (string id, HttpRequest request, ClaimsPrincipal user, IGrainFactory grains) => CommandAsync(id, request, user, grains, (g, actor) => g.StopAsync(actor)))
             .WithName("StopWorkspace")
-            .WithSummary("Stop a workspace, keeping its files.").ProducesProblem(StatusCodes.Status409Conflict);
-        api.MapDelete("/{id}", (string id, ClaimsPrincipal user, IGrainFactory grains) => CommandAsync(id, user, grains, (g, actor) => g.DeleteAsync(actor)))
+            .WithSummary("Stop a workspace, keeping its files.").ProducesProblem(StatusCodes.Status412PreconditionFailed).ProducesProblem(StatusCodes.Status409Conflict);
+        api.MapDelete("/{id}", (string id, HttpRequest request, ClaimsPrincipal user, IGrainFactory grains) => CommandAsync(id, request, user, grains, (g, actor) => g.DeleteAsync(actor)))
             .WithName("DeleteWorkspace")
-            .WithSummary("Delete a workspace and its files.").ProducesProblem(StatusCodes.Status404NotFound);
+            .WithSummary("Delete a workspace and its files.").ProducesProblem(StatusCodes.Status412PreconditionFailed).ProducesProblem(StatusCodes.Status404NotFound);
         api.MapGet("/{id}/events", WorkspaceEventStream.StreamAsync)
             .WithName("StreamWorkspaceEvents")
             .WithSummary("Server-Sent Events of the workspace's phase changes and log lines; ends when it is deleted.")
@@ -124,8 +134,15 @@ public static class WorkspaceEndpoints
     /// workspace for 24 h.</summary>
     public const string IdempotencyKeyHeader = "Idempotency-Key";
 
-    private static async Task<IResult> ListAsync(string? owner, bool? all, ClaimsPrincipal user, IGrainFactory grains)
+    private static async Task<IResult> ListAsync(
+        string? owner, bool? all, int? limit, string? cursor, string? phase, string? repo, string? q, HttpRequest request, ClaimsPrincipal user, IGrainFactory grains)
     {
+        var (query, invalid) = WorkspaceListQuery.Parse(limit, cursor, phase, repo, q);
+        if (invalid is not null)
+        {
+            return invalid;
+        }
+
         IEnumerable<string> owners;
         if (all == true)
         {
@@ -157,7 +174,15 @@ public static class WorkspaceEndpoints
 
         var listed = await Task.WhenAll(owners.Select(async o => (Owner: o, Ids: await grains.GetGrain<IOwnerGrain>(o).ListAsync())));
         var statuses = await Task.WhenAll(listed.SelectMany(l => l.Ids.Select(id => StatusOrRepairAsync(grains, l.Owner, id))));
-        return TypedResults.Ok(statuses.OfType<WorkspaceStatus>().Select(s => WorkspaceResource.From(s, eventCount: 0)));
+        var (page, next) = query!.Apply(statuses.OfType<WorkspaceStatus>());
+        if (next is not null)
+        {
+            var parameters = request.Query.Where(p => p.Key != "cursor").ToDictionary(p => p.Key, p => p.Value);
+            parameters["cursor"] = next;
+            request.HttpContext.Response.Headers.Link = $"<{request.PathBase}{request.Path}{QueryString.Create(parameters)}>; rel=\"next\"";
+        }
+
+        return TypedResults.Ok(page.Select(s => WorkspaceResource.From(s, eventCount: 0)));
     }
 
     /// <summary>An id left in an owner's index without a workspace behind it (a crash between the two writes) is left
@@ -175,17 +200,77 @@ public static class WorkspaceEndpoints
         }
     }
 
-    private static async Task<Results<Ok<WorkspaceResource>, ProblemHttpResult>> GetAsync(string id, ClaimsPrincipal user, IGrainFactory grains) =>
-        await WorkspaceAccess.FindAsync(grains, id, user) is { } status
-            ? TypedResults.Ok(WorkspaceResource.From(status))
-            : ApiProblems.NotFound(id);
+    /// <summary>How often a waiting GET looks at the workspace again.</summary>
+    private static readonly TimeSpan WaitPoll = TimeSpan.FromMilliseconds(200);
 
-    private static async Task<Results<Accepted<WorkspaceResource>, ProblemHttpResult>> CommandAsync(
-        string id, ClaimsPrincipal user, IGrainFactory grains, Func<IWorkspaceGrain, string, Task<WorkspaceStatus>> command)
+    private static async Task<IResult> GetAsync(
+        string id, string? wait, int? timeout, HttpContext context, ClaimsPrincipal user, IGrainFactory grains,
+        IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken cancellationToken)
     {
-        if (await WorkspaceAccess.FindAsync(grains, id, user) is null)
+        WorkspacePhase? until = null;
+        if (!string.IsNullOrEmpty(wait))
+        {
+            if (!Enum.TryParse<WorkspacePhase>(wait, ignoreCase: true, out var phase) || !Enum.IsDefined(phase) || int.TryParse(wait, out _))
+            {
+                return ApiProblems.InvalidField("wait", $"wait must be one of {string.Join(", ", Enum.GetNames<WorkspacePhase>())}.");
+            }
+
+            until = phase;
+        }
+
+        if (timeout is < 1 or > 120)
+        {
+            return ApiProblems.InvalidField("timeout", "timeout must be between 1 and 120 seconds.");
+        }
+
+        var status = await WorkspaceAccess.FindAsync(grains, id, user);
+        if (until is { } target)
+        {
+            // A long poll: the grain is asked again every WaitPoll until the phase comes, the workspace fails or goes,
+            // or the time is up. Cheap for the grain (its status is in memory) and simple for any client.
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(timeout ?? 60);
+            while (status is not null && status.Phase != target && status.Phase is not (WorkspacePhase.Failed or WorkspacePhase.Deleted)
+                   && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(WaitPoll, CancellationToken.None);
+                status = await WorkspaceAccess.FindAsync(grains, id, user);
+            }
+        }
+
+        if (status is null)
         {
             return ApiProblems.NotFound(id);
+        }
+
+        var resource = WorkspaceResource.From(status);
+        var etag = WorkspaceETag.Of(resource, json.Value.SerializerOptions);
+        context.Response.Headers.ETag = etag;
+        return WorkspaceETag.Listed(context.Request.Headers.IfNoneMatch, etag)
+            ? Results.StatusCode(StatusCodes.Status304NotModified)
+            : TypedResults.Ok(resource);
+    }
+
+    private static async Task<Results<Accepted<WorkspaceResource>, ProblemHttpResult>> CommandAsync(
+        string id, HttpRequest request, ClaimsPrincipal user, IGrainFactory grains, Func<IWorkspaceGrain, string, Task<WorkspaceStatus>> command)
+    {
+        if (await WorkspaceAccess.FindAsync(grains, id, user) is not { } current)
+        {
+            return ApiProblems.NotFound(id);
+        }
+
+        // Optimistic concurrency for scripts: the command applies only to the workspace as the caller last read it.
+        // (The check and the command are two calls: a change between them is not caught; the grain's own rules still hold.)
+        if (request.Headers.IfMatch.Count > 0)
+        {
+            var options = request.HttpContext.RequestServices.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
+            if (!WorkspaceETag.Listed(request.Headers.IfMatch, WorkspaceETag.Of(WorkspaceResource.From(current), options)))
+            {
+                return ApiProblems.Problem(
+                    StatusCodes.Status412PreconditionFailed,
+                    "The workspace changed since you read it.",
+                    "If-Match does not name the workspace's current ETag; read it again (GET) and decide with what you see.",
+                    "precondition-failed");
+            }
         }
 
         var status = await command(grains.GetGrain<IWorkspaceGrain>(id), user.UserId());

@@ -110,13 +110,15 @@ public sealed class BrowserSafetyTests(HostFixture host)
         {
             // The first ones launch, the rest hit the quota of running workspaces: both count.
             var response = await busy.PostAsJsonAsync("/api/workspaces", new { repoUrl = "https://github.com/octo/hello" });
-            Assert.True(response.StatusCode is HttpStatusCode.Created or HttpStatusCode.TooManyRequests);
+            Assert.True(response.StatusCode is HttpStatusCode.Created or HttpStatusCode.Forbidden);
         }
 
         var limited = await busy.PostAsJsonAsync("/api/workspaces", new { repoUrl = "https://github.com/octo/hello" });
         var problem = await Problems.AssertAsync(limited, HttpStatusCode.TooManyRequests);
         Assert.Equal("https://clouddevenv.dev/problems/rate-limited", problem.GetProperty("type").GetString());
         Assert.True(limited.Headers.RetryAfter?.Delta > TimeSpan.Zero, "Retry-After says when to try again");
+        Assert.Equal($"\"launches\";q={HostFixture.CreateLimit};w=3600", Assert.Single(limited.Headers.GetValues("RateLimit-Policy")));
+        Assert.Matches(@"^""launches"";r=0;t=\d+$", Assert.Single(limited.Headers.GetValues("RateLimit")));
 
         using var other = await host.SignInAsync(Users.NewName("calm"));
         Assert.Equal(HttpStatusCode.Created, (await other.PostAsJsonAsync("/api/workspaces", new { repoUrl = "https://github.com/octo/hello" })).StatusCode);
