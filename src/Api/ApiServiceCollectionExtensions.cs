@@ -58,6 +58,7 @@ public static class ApiServiceCollectionExtensions
         app.UseMiddleware<ApiHostFilter>();
         app.UseStatusCodePages();
         app.UseMiddleware<QueryTokenRefusal>();
+        app.UseMiddleware<ApiVersions>();
         app.UseRouting();
         app.UseAuthentication();
         app.UseMiddleware<CsrfProtection>();

@@ -132,4 +132,20 @@ public sealed class ScriptingApiTests(HostFixture host)
             Assert.Equal(HttpStatusCode.Accepted, (await user.DeleteAsync($"/api/workspaces/{id}")).StatusCode);
         }
     }
+
+    [Fact]
+    public async Task Every_answer_names_its_api_version_and_an_unknown_version_is_refused()
+    {
+        using var user = await host.SignInAsync(Users.NewName());
+        var plain = await user.GetAsync("/api/me");
+        Assert.Equal("2026-12-01", Assert.Single(plain.Headers.GetValues("Api-Version")));
+
+        using var named = new HttpRequestMessage(HttpMethod.Get, "/api/me") { Headers = { { "Api-Version", "2026-12-01" } } };
+        Assert.Equal(HttpStatusCode.OK, (await user.SendAsync(named)).StatusCode);
+
+        using var unknown = new HttpRequestMessage(HttpMethod.Get, "/api/workspaces") { Headers = { { "Api-Version", "2031-01-01" } } };
+        var refused = await Problems.AssertAsync(await user.SendAsync(unknown), HttpStatusCode.BadRequest);
+        Assert.Equal("https://clouddevenv.dev/problems/unsupported-api-version", refused.GetProperty("type").GetString());
+        Assert.Contains("2026-12-01", refused.GetProperty("detail").GetString());
+    }
 }
