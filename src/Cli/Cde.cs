@@ -1,0 +1,270 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace CloudDevEnv.Cli;
+
+/// <summary>cde's commands. Each prints for a person, or with <c>--json</c> the API's own JSON for a script; a failure
+/// is one line on standard error and an exit status from <see cref="ExitCodes"/>.</summary>
+public static class Cde
+{
+    public const string Usage = """
+        cde — CloudDevEnv workspaces from a terminal
+
+        Usage:
+          cde login --url <api> --token <token>   store where and as whom cde calls (CDE_URL and CDE_TOKEN win over it)
+          cde up <repository> [--ref <ref>] [--image <image>] [--idle-timeout <minutes>] [--open]
+                                                  launch, follow its progress, print its URL when it runs
+          cde ls                                  my workspaces
+          cde status <id>                         one workspace
+          cde start <id> | cde stop <id> | cde rm <id>
+          cde open <id>                           print a single-use sign-in URL for its IDE
+          cde logs <id> [-f]                      its recent events; -f follows them
+        Every command takes --json (the API's JSON, for scripts).
+        Exit status: 0 done, 1 failed, 2 usage, 3 not found, 4 not logged in or refused the token.
+        """;
+
+    private static readonly string[] Steps = ["Pending", "Building", "Creating", "Initializing", "Running"];
+
+    public static async Task<int> RunAsync(
+        string[] args, TextWriter stdout, TextWriter stderr, Func<string, string?> environment, bool piped, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var command = CommandLine.Parse(args);
+            if (command.Name is "help" || command.Flags.Contains("help"))
+            {
+                await stdout.WriteLineAsync(Usage);
+                return ExitCodes.Ok;
+            }
+
+            if (command.Name is null)
+            {
+                await stderr.WriteLineAsync(Usage);
+                return ExitCodes.Usage;
+            }
+
+            if (command.Name == "login")
+            {
+                return await LoginAsync(command, stdout, environment, cancellationToken);
+            }
+
+            var api = ApiClient.Create(CliSettings.Load(environment));
+            var json = command.Flags.Contains("json");
+            return command.Name switch
+            {
+                "up" => await UpAsync(api, command, stdout, stderr, piped, cancellationToken),
+                "ls" => await ListAsync(api, command, stdout, cancellationToken),
+                "status" => await StatusAsync(api, command, stdout, cancellationToken),
+                "start" or "stop" or "rm" => await CommandAsync(api, command, stdout, cancellationToken),
+                "open" => await OpenAsync(api, command, stdout, cancellationToken),
+                "logs" => await LogsAsync(api, command, stdout, cancellationToken),
+                "exec" => throw new CliException(ExitCodes.Failure, "cde exec: the API offers no way to run a command in a workspace yet; open its IDE's terminal (cde open)."),
+                _ => throw new CliException(ExitCodes.Usage, $"Unknown command '{command.Name}'; `cde help` lists them."),
+            };
+        }
+        catch (CliException e)
+        {
+            await stderr.WriteLineAsync($"cde: {e.Message}");
+            return e.ExitCode;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return ExitCodes.Failure;
+        }
+    }
+
+    private static async Task<int> LoginAsync(CommandLine command, TextWriter stdout, Func<string, string?> environment, CancellationToken cancellationToken)
+    {
+        var url = command.Required("url");
+        var token = command.Required("token");
+        var settings = new CliSettings(url.TrimEnd('/'), token);
+        var me = await ApiClient.Create(settings).GetAsync("/api/me", cancellationToken);
+        settings.Save(environment);
+        await stdout.WriteLineAsync(command.Flags.Contains("json")
+            ? JsonSerializer.Serialize(me, CliJson.Options)
+            : $"Logged in to {settings.Url} as {me.GetProperty("user").GetString()} (saved in {CliSettings.ConfigPath(environment)}).");
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<int> UpAsync(ApiClient api, CommandLine command, TextWriter stdout, TextWriter stderr, bool piped, CancellationToken cancellationToken)
+    {
+        var repository = command.Argument(0, "repository");
+        var body = new Dictionary<string, object> { ["repoUrl"] = repository };
+        if (command.Value("ref") is { } gitRef)
+        {
+            body["ref"] = gitRef;
+        }
+
+        if (command.Value("image") is { } image)
+        {
+            body["image"] = image;
+        }
+
+        if (command.Value("idle-timeout") is { } idle)
+        {
+            body["idleTimeoutMinutes"] = int.TryParse(idle, NumberStyles.None, CultureInfo.InvariantCulture, out var minutes)
+                ? minutes
+                : throw new CliException(ExitCodes.Usage, $"--idle-timeout takes whole minutes, not '{idle}'.");
+        }
+
+        // A retry of this launch (after a lost answer) must not make a second workspace.
+        var created = await api.SendAsync(HttpMethod.Post, "/api/workspaces", body,
+            new Dictionary<string, string> { ["Idempotency-Key"] = Guid.NewGuid().ToString("N") }, cancellationToken);
+        var id = created.GetProperty("id").GetString()!;
+        var json = command.Flags.Contains("json");
+        if (!json)
+        {
+            await stdout.WriteLineAsync($"Launching {repository} as {id}");
+        }
+
+        var phase = created.GetProperty("phase").GetString();
+        string? reason = null;
+        await foreach (var (kind, evt) in api.EventsAsync(id, cancellationToken))
+        {
+            var message = evt.GetProperty("message").GetString() ?? string.Empty;
+            if (kind == "phase")
+            {
+                phase = evt.GetProperty("phase").GetString();
+                reason = message.Contains(": ", StringComparison.Ordinal) ? message[(message.IndexOf(": ", StringComparison.Ordinal) + 2)..] : null;
+                if (!json)
+                {
+                    var step = Array.IndexOf(Steps, phase);
+                    // On a terminal, a progress counter; piped, plain lines a log can keep.
+                    await stdout.WriteLineAsync(piped || step < 0 ? $"phase: {phase}" : $"[{step + 1}/{Steps.Length}] {phase}");
+                }
+            }
+            else if (!json && kind is "log" or "error")
+            {
+                await stdout.WriteLineAsync((kind == "error" ? "  ! " : "    ") + message);
+            }
+
+            if (phase is "Running" or "Failed" or "Deleted" or "Stopped")
+            {
+                break;
+            }
+        }
+
+        var final = await api.GetAsync($"/api/workspaces/{id}", cancellationToken);
+        phase = final.GetProperty("phase").GetString();
+        if (json)
+        {
+            await stdout.WriteLineAsync(JsonSerializer.Serialize(final, CliJson.Options));
+        }
+
+        if (phase != "Running")
+        {
+            await stderr.WriteLineAsync($"cde: {id} is {phase}: {final.GetProperty("reason").GetString() ?? reason ?? "no reason was given"}");
+            return ExitCodes.Failure;
+        }
+
+        if (!json)
+        {
+            await stdout.WriteLineAsync($"Running: {final.GetProperty("url").GetString()}");
+            if (command.Flags.Contains("open"))
+            {
+                var open = await api.SendAsync(HttpMethod.Post, $"/api/workspaces/{id}/open", null, null, cancellationToken);
+                await stdout.WriteLineAsync($"Open in a browser (single use): {open.GetProperty("url").GetString()}");
+            }
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<int> ListAsync(ApiClient api, CommandLine command, TextWriter stdout, CancellationToken cancellationToken)
+    {
+        var workspaces = await api.ListAsync("/api/workspaces", cancellationToken);
+        if (command.Flags.Contains("json"))
+        {
+            await stdout.WriteLineAsync(JsonSerializer.Serialize(workspaces, CliJson.Options));
+            return ExitCodes.Ok;
+        }
+
+        if (workspaces.Count == 0)
+        {
+            await stdout.WriteLineAsync("No workspaces. Launch one: cde up <repository>");
+            return ExitCodes.Ok;
+        }
+
+        var rows = workspaces.Select(w => new[]
+        {
+            w.GetProperty("id").GetString()!, w.GetProperty("phase").GetString()!, w.GetProperty("repoUrl").GetString()!,
+            w.GetProperty("ref").GetString() ?? "-", w.GetProperty("url").GetString()!,
+        }).Prepend(["ID", "PHASE", "REPOSITORY", "REF", "URL"]).ToList();
+        var widths = Enumerable.Range(0, 5).Select(c => rows.Max(r => r[c].Length)).ToArray();
+        foreach (var row in rows)
+        {
+            await stdout.WriteLineAsync(string.Join("  ", row.Select((cell, c) => c == 4 ? cell : cell.PadRight(widths[c]))));
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<int> StatusAsync(ApiClient api, CommandLine command, TextWriter stdout, CancellationToken cancellationToken)
+    {
+        var w = await api.GetAsync(WorkspacePath(command), cancellationToken);
+        if (command.Flags.Contains("json"))
+        {
+            await stdout.WriteLineAsync(JsonSerializer.Serialize(w, CliJson.Options));
+            return ExitCodes.Ok;
+        }
+
+        await stdout.WriteLineAsync($"""
+            id:          {w.GetProperty("id").GetString()}
+            repository:  {w.GetProperty("repoUrl").GetString()}{(w.GetProperty("ref").GetString() is { } r ? " @ " + r : string.Empty)}
+            phase:       {w.GetProperty("phase").GetString()} (wants {w.GetProperty("desired").GetString()}){(w.GetProperty("reason").GetString() is { } why ? ": " + why : string.Empty)}
+            image:       {w.GetProperty("image").GetString() ?? "-"}{(w.GetProperty("imageSource").GetString() is { } source ? " (" + source + ")" : string.Empty)}
+            url:         {w.GetProperty("url").GetString()}
+            """);
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<int> CommandAsync(ApiClient api, CommandLine command, TextWriter stdout, CancellationToken cancellationToken)
+    {
+        var path = WorkspacePath(command);
+        var (method, target, done) = command.Name switch
+        {
+            "start" => (HttpMethod.Post, path + "/start", "Starting"),
+            "stop" => (HttpMethod.Post, path + "/stop", "Stopping"),
+            _ => (HttpMethod.Delete, path, "Deleting"),
+        };
+        var w = await api.SendAsync(method, target, null, null, cancellationToken);
+        await stdout.WriteLineAsync(command.Flags.Contains("json") ? JsonSerializer.Serialize(w, CliJson.Options) : $"{done} {w.GetProperty("id").GetString()}.");
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<int> OpenAsync(ApiClient api, CommandLine command, TextWriter stdout, CancellationToken cancellationToken)
+    {
+        var open = await api.SendAsync(HttpMethod.Post, WorkspacePath(command) + "/open", null, null, cancellationToken);
+        await stdout.WriteLineAsync(command.Flags.Contains("json") ? JsonSerializer.Serialize(open, CliJson.Options) : open.GetProperty("url").GetString());
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<int> LogsAsync(ApiClient api, CommandLine command, TextWriter stdout, CancellationToken cancellationToken)
+    {
+        var json = command.Flags.Contains("json");
+        async Task WriteAsync(JsonElement evt) => await stdout.WriteLineAsync(json
+            ? JsonSerializer.Serialize(evt)
+            : $"{evt.GetProperty("at").GetDateTimeOffset():HH:mm:ss} {evt.GetProperty("kind").GetString(),-8} {evt.GetProperty("message").GetString()}");
+
+        if (!command.Flags.Contains("f"))
+        {
+            var w = await api.GetAsync(WorkspacePath(command), cancellationToken);
+            foreach (var evt in w.GetProperty("events").EnumerateArray())
+            {
+                await WriteAsync(evt);
+            }
+
+            return ExitCodes.Ok;
+        }
+
+        await api.GetAsync(WorkspacePath(command), cancellationToken);
+        await foreach (var (_, evt) in api.EventsAsync(command.Argument(0, "workspace id"), cancellationToken))
+        {
+            await WriteAsync(evt);
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    private static string WorkspacePath(CommandLine command) => $"/api/workspaces/{Uri.EscapeDataString(command.Argument(0, "workspace id"))}";
+}

@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using CloudDevEnv.Cli;
+using CloudDevEnv.DevContainers.Tests.ReferenceCli;
+
+namespace CloudDevEnv.Api.Tests.Cli;
+
+/// <summary>cde against the real host (runtime double): each command's output for a person and with --json, its exit
+/// status, where it keeps the login, and a launch on a terminal (a pseudo-terminal made by script(1)).</summary>
+[Collection(HostCollection.Name)]
+public sealed class CliTests(HostFixture host) : IDisposable
+{
+    private readonly string _home = Directory.CreateTempSubdirectory("cde-cli-home-").FullName;
+
+    public void Dispose() => Directory.Delete(_home, recursive: true);
+
+    private sealed record Run(int Exit, string Out, string Err);
+
+    private static async Task<Run> CdeAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var exit = await Cde.RunAsync(args, stdout, stderr, name => environment.GetValueOrDefault(name), piped: true, CancellationToken.None);
+        return new Run(exit, stdout.ToString(), stderr.ToString());
+    }
+
+    private async Task<Dictionary<string, string>> LoggedInAsync()
+    {
+        using var session = await host.SignInAsync(Users.NewName("cli"));
+        var (_, token) = await Users.CreateTokenAsync(session);
+        return new Dictionary<string, string> { ["HOME"] = _home, ["CDE_URL"] = host.Api.ToString(), ["CDE_TOKEN"] = token };
+    }
+
+    [Fact]
+    public async Task Login_keeps_the_token_for_its_owner_only_and_the_environment_wins_over_it()
+    {
+        var user = Users.NewName("cli");
+        using var session = await host.SignInAsync(user);
+        var (_, token) = await Users.CreateTokenAsync(session);
+        var home = new Dictionary<string, string> { ["HOME"] = _home };
+
+        var notYet = await CdeAsync(home, "ls");
+        Assert.Equal((ExitCodes.Auth, string.Empty), (notYet.Exit, notYet.Out));
+        Assert.StartsWith("cde: Not logged in", notYet.Err);
+
+        var login = await CdeAsync(home, "login", "--url", host.Api.ToString(), "--token", token);
+        Assert.Equal(ExitCodes.Ok, login.Exit);
+        Assert.Contains($"as {user}", login.Out);
+        var config = Path.Combine(_home, ".config", "cde", "config.json");
+        Assert.True(OperatingSystem.IsLinux() && File.GetUnixFileMode(config) == (UnixFileMode.UserRead | UnixFileMode.UserWrite), "the login file is 0600");
+        Assert.Contains("No workspaces", (await CdeAsync(home, "ls")).Out);
+
+        var refused = await CdeAsync(new Dictionary<string, string>(home) { ["CDE_TOKEN"] = "cde_not-a-token" }, "ls");
+        Assert.Equal(ExitCodes.Auth, refused.Exit);
+        Assert.Single(refused.Err.Trim().Split('\n'));
+
+        var badLogin = await CdeAsync(home, "login", "--url", host.Api.ToString(), "--token", "cde_wrong");
+        Assert.Equal(ExitCodes.Auth, badLogin.Exit);
+        Assert.Contains("No workspaces", (await CdeAsync(home, "ls")).Out);
+    }
+
+    [Fact]
+    public async Task Every_command_answers_a_person_and_a_script_with_the_documented_exit_status()
+    {
+        var env = await LoggedInAsync();
+
+        var up = await CdeAsync(env, "up", "https://github.com/octo/cli-demo", "--ref", "main");
+        Assert.True(up.Exit == ExitCodes.Ok, up.Err);
+        var id = System.Text.RegularExpressions.Regex.Match(up.Out, @"Launching https://github.com/octo/cli-demo as (\S+)").Groups[1].Value;
+        Assert.Contains("phase: Building", up.Out);
+        Assert.Contains($"Running: http://{id}.localhost:", up.Out);
+
+        var ls = await CdeAsync(env, "ls");
+        Assert.Matches(@"^ID\s+PHASE\s+REPOSITORY\s+REF\s+URL", ls.Out);
+        Assert.Contains(id, ls.Out);
+        var lsJson = JsonDocument.Parse((await CdeAsync(env, "ls", "--json")).Out).RootElement;
+        Assert.Equal([id], lsJson.EnumerateArray().Select(w => w.GetProperty("id").GetString()));
+
+        Assert.Contains("phase:       Running (wants Running)", (await CdeAsync(env, "status", id)).Out);
+        Assert.Equal("main", JsonDocument.Parse((await CdeAsync(env, "status", id, "--json")).Out).RootElement.GetProperty("ref").GetString());
+        Assert.StartsWith($"http://{id}.localhost:", (await CdeAsync(env, "open", id)).Out);
+        Assert.Contains("Phase", (await CdeAsync(env, "logs", id)).Out);
+
+        Assert.Equal($"Stopping {id}.\n", (await CdeAsync(env, "stop", id)).Out);
+        using (var api = Users.WithToken(host.Api, env["CDE_TOKEN"]))
+        {
+            await Phases.WaitAsync(api, id, "Stopped");
+        }
+
+        var started = await CdeAsync(env, "start", id, "--json");
+        Assert.Equal("Running", JsonDocument.Parse(started.Out).RootElement.GetProperty("desired").GetString());
+        Assert.Equal($"Deleting {id}.\n", (await CdeAsync(env, "rm", id)).Out);
+
+        // Failures: one line from the problem, and the status that says what kind.
+        var missing = await CdeAsync(env, "status", "no-such-workspace");
+        Assert.Equal(ExitCodes.NotFound, missing.Exit);
+        Assert.Equal("cde: No workspace has the id 'no-such-workspace'.\n", missing.Err);
+        var refused = await CdeAsync(env, "up", "file:///etc");
+        Assert.Equal(ExitCodes.Failure, refused.Exit);
+        Assert.StartsWith("cde: ", refused.Err);
+        Assert.DoesNotContain("   at ", refused.Err);
+        foreach (var usage in new[] { Array.Empty<string>(), ["up"], ["frobnicate"], ["ls", "--bogus"], ["up", "x", "--idle-timeout", "soon"] })
+        {
+            var run = await CdeAsync(env, usage);
+            Assert.True(run.Exit == ExitCodes.Usage, $"cde {string.Join(' ', usage)}: {run.Exit} {run.Err}");
+        }
+    }
+
+    [Fact]
+    public async Task Up_on_a_terminal_shows_its_progress_then_open_and_rm_finish_the_flow()
+    {
+        var env = await LoggedInAsync();
+        var cde = Path.Combine(RepositoryRoot.Path, "src", "Cli", "bin", AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug", "net10.0", "cde.dll");
+        Assert.True(File.Exists(cde), $"cde is not built at {cde}");
+
+        async Task<(int Exit, string Output)> TerminalAsync(string command)
+        {
+            // script(1) gives the command a pseudo-terminal, as a person's shell would.
+            var start = new ProcessStartInfo("script") { ArgumentList = { "-qec", command, "/dev/null" }, RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var (name, value) in env)
+            {
+                start.Environment[name] = value;
+            }
+
+            using var process = Process.Start(start)!;
+            var output = await process.StandardOutput.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            // Without the terminal's own control sequences (.NET's console sets the keypad mode on a terminal).
+            var text = System.Text.RegularExpressions.Regex.Replace(output, @"\x1b(\[[0-9;?]*[A-Za-z]|[=>])", string.Empty);
+            return (process.ExitCode, text.Replace("\r", string.Empty, StringComparison.Ordinal));
+        }
+
+        var up = await TerminalAsync($"dotnet {cde} up https://github.com/octo/tty-demo");
+        Assert.True(up.Exit == 0, up.Output);
+        Assert.Contains("[2/5] Building", up.Output);
+        Assert.Contains("[5/5] Running", up.Output);
+        Assert.DoesNotContain("phase: ", up.Output);
+        var id = System.Text.RegularExpressions.Regex.Match(up.Output, @"as (\S+)").Groups[1].Value;
+
+        var open = await TerminalAsync($"dotnet {cde} open {id}");
+        Assert.StartsWith($"http://{id}.localhost:", open.Output.Trim());
+        var rm = await TerminalAsync($"dotnet {cde} rm {id}");
+        Assert.Equal((0, $"Deleting {id}."), (rm.Exit, rm.Output.Trim()));
+    }
+}
