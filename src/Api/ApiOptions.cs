@@ -1,9 +1,11 @@
 using System.ComponentModel.DataAnnotations;
+using System.Text.RegularExpressions;
+using CloudDevEnv.Api.Workspaces;
 
 namespace CloudDevEnv.Api;
 
 /// <summary>The API host's own settings, bound from the <c>Api</c> section and validated at start-up.</summary>
-public sealed class ApiOptions
+public sealed partial class ApiOptions : IValidatableObject
 {
     public const string SectionName = "Api";
 
@@ -19,4 +21,36 @@ public sealed class ApiOptions
 
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan CreateLimitWindow { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The sizes users may ask for by name; when none is configured, <see cref="DefaultMachineClasses"/>. A launch
+    /// that names none gets the workspaces' defaults (Workspaces:DefaultCpus, Workspaces:DefaultMemoryBytes).</summary>
+    public Dictionary<string, MachineClass> MachineClasses { get; set; } = [];
+
+    /// <summary>Small enough for any Docker host this runs on; an operator lists larger ones.</summary>
+    public static readonly IReadOnlyDictionary<string, MachineClass> DefaultMachineClasses = new Dictionary<string, MachineClass>
+    {
+        ["small"] = new() { Cpus = 1, MemoryMiB = 2048 },
+        ["basic"] = new() { Cpus = 2, MemoryMiB = 4096 },
+    };
+
+    public IReadOnlyDictionary<string, MachineClass> EffectiveMachineClasses => MachineClasses.Count > 0 ? MachineClasses : DefaultMachineClasses;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var (name, machine) in MachineClasses)
+        {
+            if (!MachineClassName().IsMatch(name))
+            {
+                yield return new ValidationResult($"Api:MachineClasses:{name}: a class name is 1 to 32 lower-case letters, digits and dashes.");
+            }
+
+            if (machine.Cpus is <= 0 or > 64 || machine.MemoryMiB is < 64 or > 512 * 1024)
+            {
+                yield return new ValidationResult($"Api:MachineClasses:{name}: Cpus must be above 0 and at most 64, MemoryMiB 64 to 524288.");
+            }
+        }
+    }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,31}$", RegexOptions.CultureInvariant)]
+    private static partial Regex MachineClassName();
 }

@@ -12,7 +12,7 @@ public static class Cde
 
         Usage:
           cde login --url <api> --token <token>   store where and as whom cde calls (CDE_URL and CDE_TOKEN win over it)
-          cde up <repository> [--ref <ref>] [--image <image>] [--idle-timeout <minutes>] [--open]
+          cde up <repository> [--ref <ref>] [--machine <class>] [--image <image>] [--idle-timeout <minutes>] [--open]
                                                   launch, follow its progress, print its URL when it runs
           cde ls                                  my workspaces
           cde status <id>                         one workspace
@@ -93,6 +93,11 @@ public static class Cde
         if (command.Value("ref") is { } gitRef)
         {
             body["ref"] = gitRef;
+        }
+
+        if (command.Value("machine") is { } machine)
+        {
+            body["machine"] = machine;
         }
 
         if (command.Value("image") is { } image)

@@ -4,7 +4,7 @@ namespace CloudDevEnv.Cli;
 /// Unknown options are an error, so that a typo never silently does something else.</summary>
 public sealed class CommandLine
 {
-    private static readonly HashSet<string> ValueOptions = ["url", "token", "ref", "image", "idle-timeout"];
+    private static readonly HashSet<string> ValueOptions = ["url", "token", "ref", "image", "idle-timeout", "machine"];
     private static readonly HashSet<string> FlagOptions = ["json", "open", "f", "follow", "help"];
 
     private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);

@@ -101,6 +101,11 @@ public sealed class ScriptingApiTests(HostFixture host)
             await user.GetAsync($"/api/workspaces/{id}?wait=Running&timeout=30");
         }
 
+        // Without a limit, the whole list (what clients written before paging expect), and no Link.
+        var whole = await user.GetAsync("/api/workspaces");
+        Assert.Equal(ids, (await whole.Content.ReadFromJsonAsync<JsonElement>()).EnumerateArray().Select(w => w.GetProperty("id").GetString()!).ToList());
+        Assert.False(whole.Headers.Contains("Link"));
+
         // Two pages of two, oldest first, the next one named by the Link header.
         var first = await user.GetAsync("/api/workspaces?limit=2");
         var firstIds = (await first.Content.ReadFromJsonAsync<JsonElement>()).EnumerateArray().Select(w => w.GetProperty("id").GetString()!).ToList();
@@ -147,5 +152,29 @@ public sealed class ScriptingApiTests(HostFixture host)
         var refused = await Problems.AssertAsync(await user.SendAsync(unknown), HttpStatusCode.BadRequest);
         Assert.Equal("https://clouddevenv.dev/problems/unsupported-api-version", refused.GetProperty("type").GetString());
         Assert.Contains("2026-12-01", refused.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task A_launch_names_a_machine_class_the_operator_offers_and_gets_its_size()
+    {
+        using var user = await host.SignInAsync(Users.NewName());
+        var classes = await user.GetFromJsonAsync<JsonElement>("/api/machine-classes");
+        Assert.Equal(
+            [("small", 1d, 2048L * 1024 * 1024), ("basic", 2d, 4096L * 1024 * 1024)],
+            classes.EnumerateArray().Select(c => (c.GetProperty("name").GetString(), c.GetProperty("cpus").GetDouble(), c.GetProperty("memoryBytes").GetInt64())));
+
+        var created = await user.PostAsJsonAsync("/api/workspaces", new { repoUrl = "https://github.com/octo/sized", machine = "small" });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var body = await created.Content.ReadFromJsonAsync<JsonElement>();
+        var id = body.GetProperty("id").GetString()!;
+        Assert.Equal((1d, 2048L * 1024 * 1024), (body.GetProperty("cpus").GetDouble(), body.GetProperty("memoryBytes").GetInt64()));
+        await user.GetAsync($"/api/workspaces/{id}?wait=Running&timeout=30");
+        var instance = Assert.Single(host.Runtime.Created, s => s.WorkspaceId == id);
+        Assert.Equal((1d, 2048L * 1024 * 1024), (instance.Resources.Cpus, instance.Resources.MemoryBytes));
+
+        var unknown = await user.PostAsJsonAsync("/api/workspaces", new { repoUrl = "https://github.com/octo/sized", machine = "huge" });
+        var problem = await Problems.AssertAsync(unknown, HttpStatusCode.BadRequest, "machine");
+        Assert.Contains("machine must be one of basic, small", problem.GetProperty("detail").GetString());
+        Assert.Equal(HttpStatusCode.Accepted, (await user.DeleteAsync($"/api/workspaces/{id}")).StatusCode);
     }
 }

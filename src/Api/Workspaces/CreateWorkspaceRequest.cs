@@ -6,4 +6,5 @@ public sealed record CreateWorkspaceRequest(
     string? RepoUrl,
     string? Ref = null,
     string? Image = null,
-    int? IdleTimeoutMinutes = null);
+    int? IdleTimeoutMinutes = null,
+    string? Machine = null);

@@ -32,7 +32,7 @@ public static class WorkspaceEndpoints
             .Produces<IReadOnlyList<WorkspaceResource>>()
             .WithSummary("My workspaces, oldest first; admins may ask for one owner's (?owner=) or everyone's (?all=true).")
             .WithDescription("Filters: `phase`, `repo` (the repository URL, exactly), `q` (a piece of the repository URL or the id). "
-                             + "Pages of `limit` (1–100, default 100); when there is more, a `Link: <…>; rel=\"next\"` header gives the next page's URL.")
+                             + "Pages of `limit` (1–100; without it, the whole list); when there is more, a `Link: <…>; rel=\"next\"` header gives the next page's URL.")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status403Forbidden);
         api.MapGet("/{id}", GetAsync).WithName("GetWorkspace").WithSummary("Get one workspace; ?wait=<phase> waits for it.")
@@ -52,6 +52,12 @@ public static class WorkspaceEndpoints
         api.MapDelete("/{id}", (string id, HttpRequest request, ClaimsPrincipal user, IGrainFactory grains) => CommandAsync(id, request, user, grains, (g, actor) => g.DeleteAsync(actor)))
             .WithName("DeleteWorkspace")
             .WithSummary("Delete a workspace and its files.").ProducesProblem(StatusCodes.Status412PreconditionFailed).ProducesProblem(StatusCodes.Status404NotFound);
+        endpoints.MapGet("/api/machine-classes", (IOptions<ApiOptions> options) => TypedResults.Ok(options.Value.EffectiveMachineClasses
+                .Select(c => new MachineClassResource(c.Key, c.Value.Cpus, c.Value.MemoryMiB * 1024 * 1024))
+                .OrderBy(c => c.Cpus).ThenBy(c => c.MemoryBytes).ThenBy(c => c.Name, StringComparer.Ordinal)))
+            .WithTags("Workspaces")
+            .WithName("ListMachineClasses")
+            .WithSummary("The machine sizes a launch may ask for by name (its `machine`).");
         api.MapGet("/{id}/events", WorkspaceEventStream.StreamAsync)
             .WithName("StreamWorkspaceEvents")
             .WithSummary("Server-Sent Events of the workspace's phase changes and log lines; ends when it is deleted.")
@@ -76,12 +82,24 @@ public static class WorkspaceEndpoints
             return ApiProblems.InvalidField("repoUrl", "repoUrl is required.");
         }
 
+        ResourceLimits? resources = null;
+        if (body.Machine is { } machine)
+        {
+            var classes = request.HttpContext.RequestServices.GetRequiredService<IOptions<ApiOptions>>().Value.EffectiveMachineClasses;
+            if (!classes.TryGetValue(machine, out var size))
+            {
+                return ApiProblems.InvalidField("machine", $"machine must be one of {string.Join(", ", classes.Keys.Order(StringComparer.Ordinal))} (GET /api/machine-classes).");
+            }
+
+            resources = new ResourceLimits(size.Cpus, size.MemoryMiB * 1024 * 1024);
+        }
+
         var spec = new WorkspaceSpec(
             body.RepoUrl,
             body.Ref,
             user.UserId(),
             body.Image,
-            Resources: null,
+            Resources: resources,
             IdleTimeout: body.IdleTimeoutMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null);
 
         var id = WorkspaceId.NewId();

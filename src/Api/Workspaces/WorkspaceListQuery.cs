@@ -5,10 +5,10 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace CloudDevEnv.Api.Workspaces;
 
-/// <summary>A page of a workspace listing, as GitHub's REST API pages: <c>limit</c> items after the opaque
-/// <c>cursor</c>, filtered by <c>phase</c>, <c>repo</c> (the repository URL, exactly) and <c>q</c> (a piece of the
+/// <summary>A page of a workspace listing, as GitHub's REST API pages: <c>limit</c> items (without it, all of them: what
+/// clients written before paging expect) after the opaque <c>cursor</c>, filtered by <c>phase</c>, <c>repo</c> (the repository URL, exactly) and <c>q</c> (a piece of the
 /// repository URL or the id); the next page's URL goes in a <c>Link: &lt;…&gt;; rel="next"</c> header.</summary>
-internal sealed record WorkspaceListQuery(int Limit, (DateTimeOffset CreatedAt, string Id)? After, WorkspacePhase? Phase, string? Repo, string? Q)
+internal sealed record WorkspaceListQuery(int? Limit, (DateTimeOffset CreatedAt, string Id)? After, WorkspacePhase? Phase, string? Repo, string? Q)
 {
     public const int MaxLimit = 100;
 
@@ -41,7 +41,7 @@ internal sealed record WorkspaceListQuery(int Limit, (DateTimeOffset CreatedAt, 
             after = position;
         }
 
-        return (new WorkspaceListQuery(limit ?? MaxLimit, after, wanted, repo, q), null);
+        return (new WorkspaceListQuery(limit, after, wanted, repo, q), null);
     }
 
     /// <summary>The page, oldest first, and the cursor of the next one when there is more.</summary>
@@ -53,15 +53,14 @@ internal sealed record WorkspaceListQuery(int Limit, (DateTimeOffset CreatedAt, 
             .Where(s => string.IsNullOrEmpty(Q) || s.Spec.RepoUrl.Contains(Q, StringComparison.OrdinalIgnoreCase) || s.Id.Contains(Q, StringComparison.OrdinalIgnoreCase))
             .OrderBy(s => s.CreatedAt).ThenBy(s => s.Id, StringComparer.Ordinal)
             .Where(s => After is not { } after || s.CreatedAt > after.CreatedAt || (s.CreatedAt == after.CreatedAt && string.CompareOrdinal(s.Id, after.Id) > 0))
-            .Take(Limit + 1)
             .ToList();
-        if (matching.Count <= Limit)
+        if (Limit is not { } limit || matching.Count <= limit)
         {
             return (matching, null);
         }
 
-        var last = matching[Limit - 1];
-        return (matching.Take(Limit).ToList(), Encode(last.CreatedAt, last.Id));
+        var last = matching[limit - 1];
+        return (matching.Take(limit).ToList(), Encode(last.CreatedAt, last.Id));
     }
 
     private static string Encode(DateTimeOffset createdAt, string id) =>

@@ -63,7 +63,7 @@ public sealed class CliTests(HostFixture host) : IDisposable
     {
         var env = await LoggedInAsync();
 
-        var up = await CdeAsync(env, "up", "https://github.com/octo/cli-demo", "--ref", "main");
+        var up = await CdeAsync(env, "up", "https://github.com/octo/cli-demo", "--ref", "main", "--machine", "small");
         Assert.True(up.Exit == ExitCodes.Ok, up.Err);
         var id = System.Text.RegularExpressions.Regex.Match(up.Out, @"Launching https://github.com/octo/cli-demo as (\S+)").Groups[1].Value;
         Assert.Contains("phase: Building", up.Out);
@@ -76,7 +76,8 @@ public sealed class CliTests(HostFixture host) : IDisposable
         Assert.Equal([id], lsJson.EnumerateArray().Select(w => w.GetProperty("id").GetString()));
 
         Assert.Contains("phase:       Running (wants Running)", (await CdeAsync(env, "status", id)).Out);
-        Assert.Equal("main", JsonDocument.Parse((await CdeAsync(env, "status", id, "--json")).Out).RootElement.GetProperty("ref").GetString());
+        var status = JsonDocument.Parse((await CdeAsync(env, "status", id, "--json")).Out).RootElement;
+        Assert.Equal(("main", 1d), (status.GetProperty("ref").GetString(), status.GetProperty("cpus").GetDouble()));
         Assert.StartsWith($"http://{id}.localhost:", (await CdeAsync(env, "open", id)).Out);
         Assert.Contains("Phase", (await CdeAsync(env, "logs", id)).Out);
 
