@@ -177,4 +177,45 @@ public sealed class ScriptingApiTests(HostFixture host)
         Assert.Contains("machine must be one of basic, small", problem.GetProperty("detail").GetString());
         Assert.Equal(HttpStatusCode.Accepted, (await user.DeleteAsync($"/api/workspaces/{id}")).StatusCode);
     }
+
+    [Fact]
+    public async Task Patch_changes_the_idle_timeout_and_the_display_name_and_refuses_what_is_not_valid()
+    {
+        using var user = await host.SignInAsync(Users.NewName());
+        var created = await user.PostAsJsonAsync("/api/workspaces", new { repoUrl = "https://github.com/octo/patched", displayName = "First name" });
+        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        var read = await SendAsync(user, HttpMethod.Get, $"/api/workspaces/{id}?wait=Running&timeout=30");
+        Assert.Equal("First name", (await read.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("displayName").GetString());
+
+        async Task<HttpResponseMessage> PatchAsync(object body, string? ifMatch = null)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Patch, $"/api/workspaces/{id}") { Content = JsonContent.Create(body) };
+            if (ifMatch is not null)
+            {
+                request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+            }
+
+            return await user.SendAsync(request);
+        }
+
+        var patched = await PatchAsync(new { idleTimeoutMinutes = 90, displayName = "My API" }, ifMatch: read.Headers.ETag!.Tag);
+        Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
+        var body = await patched.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal((90, "My API"), (body.GetProperty("idleTimeoutMinutes").GetInt32(), body.GetProperty("displayName").GetString()));
+        Assert.Contains(body.GetProperty("events").EnumerateArray(), e => e.GetProperty("message").GetString() == "Changed: idle timeout 90 min, name \"My API\".");
+
+        // Only what is named changes; an empty name clears it.
+        var cleared = await (await PatchAsync(new { displayName = "" })).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(90, cleared.GetProperty("idleTimeoutMinutes").GetInt32());
+        Assert.Equal(JsonValueKind.Null, cleared.GetProperty("displayName").ValueKind);
+
+        await Problems.AssertAsync(await PatchAsync(new { idleTimeoutMinutes = 0 }), HttpStatusCode.BadRequest, "idleTimeoutMinutes");
+        await Problems.AssertAsync(await PatchAsync(new { displayName = new string('x', 65) }), HttpStatusCode.BadRequest, "displayName");
+        await Problems.AssertAsync(await PatchAsync(new { displayName = "tab\there" }), HttpStatusCode.BadRequest, "displayName");
+        await Problems.AssertAsync(await PatchAsync(new { repoUrl = "https://github.com/octo/other" }), HttpStatusCode.BadRequest);
+        await Problems.AssertAsync(await PatchAsync(new { displayName = "late" }, ifMatch: read.Headers.ETag!.Tag), HttpStatusCode.PreconditionFailed);
+        var after = await user.GetFromJsonAsync<JsonElement>($"/api/workspaces/{id}");
+        Assert.Equal((90, JsonValueKind.Null), (after.GetProperty("idleTimeoutMinutes").GetInt32(), after.GetProperty("displayName").ValueKind));
+        Assert.Equal(HttpStatusCode.Accepted, (await user.DeleteAsync($"/api/workspaces/{id}")).StatusCode);
+    }
 }

@@ -7,4 +7,9 @@ public sealed record CreateWorkspaceRequest(
     string? Ref = null,
     string? Image = null,
     int? IdleTimeoutMinutes = null,
-    string? Machine = null);
+    string? Machine = null,
+    string? DisplayName = null);
+
+/// <summary>The body of <c>PATCH /api/workspaces/{id}</c>: what to change; a member left out stays as it is, an empty
+/// <c>displayName</c> clears it.</summary>
+public sealed record UpdateWorkspaceRequest(int? IdleTimeoutMinutes = null, string? DisplayName = null);

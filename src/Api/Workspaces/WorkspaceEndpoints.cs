@@ -49,6 +49,15 @@ public static class WorkspaceEndpoints
         api.MapPost("/{id}/stop", (string id, HttpRequest request, ClaimsPrincipal user, IGrainFactory grains) => CommandAsync(id, request, user, grains, (g, actor) => g.StopAsync(actor)))
             .WithName("StopWorkspace")
             .WithSummary("Stop a workspace, keeping its files.").ProducesProblem(StatusCodes.Status412PreconditionFailed).ProducesProblem(StatusCodes.Status409Conflict);
+        api.MapPatch("/{id}", UpdateAsync)
+            .WithName("UpdateWorkspace")
+            .WithSummary("Change a workspace's idle timeout or display name.")
+            .Accepts<UpdateWorkspaceRequest>("application/json")
+            .Produces<WorkspaceResource>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status412PreconditionFailed);
         api.MapDelete("/{id}", (string id, HttpRequest request, ClaimsPrincipal user, IGrainFactory grains) => CommandAsync(id, request, user, grains, (g, actor) => g.DeleteAsync(actor)))
             .WithName("DeleteWorkspace")
             .WithSummary("Delete a workspace and its files.").ProducesProblem(StatusCodes.Status412PreconditionFailed).ProducesProblem(StatusCodes.Status404NotFound);
@@ -100,7 +109,8 @@ public static class WorkspaceEndpoints
             user.UserId(),
             body.Image,
             Resources: resources,
-            IdleTimeout: body.IdleTimeoutMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null);
+            IdleTimeout: body.IdleTimeoutMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null,
+            DisplayName: body.DisplayName);
 
         var id = WorkspaceId.NewId();
         if (request.Headers.TryGetValue(IdempotencyKeyHeader, out var keys))
@@ -266,6 +276,20 @@ public static class WorkspaceEndpoints
         return WorkspaceETag.Listed(context.Request.Headers.IfNoneMatch, etag)
             ? Results.StatusCode(StatusCodes.Status304NotModified)
             : TypedResults.Ok(resource);
+    }
+
+    private static async Task<IResult> UpdateAsync(
+        string id, HttpRequest request, ClaimsPrincipal user, IGrainFactory grains, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await RequestBody.ReadAsync<UpdateWorkspaceRequest>(request, ApiJson.Strict(json.Value.SerializerOptions), cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var change = new WorkspaceChange(body!.IdleTimeoutMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null, body.DisplayName);
+        var result = await CommandAsync(id, request, user, grains, (g, actor) => g.UpdateAsync(change, actor));
+        return result.Result is Accepted<WorkspaceResource> { Value: { } updated } ? TypedResults.Ok(updated) : result.Result;
     }
 
     private static async Task<Results<Accepted<WorkspaceResource>, ProblemHttpResult>> CommandAsync(

@@ -24,6 +24,11 @@ public interface IWorkspaceGrain : IGrainWithStringKey
     [Alias("Stop")]
     Task<WorkspaceStatus> StopAsync(string actor);
 
+    /// <summary>Changes the idle timeout or the display name, checked as at creation; a new idle timeout counts from
+    /// the last activity at once. Refused once deleting or deleted.</summary>
+    [Alias("Update")]
+    Task<WorkspaceStatus> UpdateAsync(WorkspaceChange change, string actor);
+
     /// <summary>Asks for Deleted: container or pod and volumes are removed. Idempotent.</summary>
     [Alias("Delete")]
     Task<WorkspaceStatus> DeleteAsync(string actor);

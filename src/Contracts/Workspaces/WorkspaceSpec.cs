@@ -1,12 +1,14 @@
 namespace CloudDevEnv.Contracts.Workspaces;
 
-/// <summary>What a workspace should be: fixed when it is created.</summary>
+/// <summary>What a workspace should be: fixed when it is created, but for its idle timeout and display name
+/// (<see cref="IWorkspaceGrain.UpdateAsync"/>).</summary>
 /// <param name="RepoUrl">The Git repository to clone inside the workspace.</param>
 /// <param name="Ref">Branch or tag to check out; null means the repository's default branch.</param>
 /// <param name="Owner">The user who owns the workspace and alone may reach it.</param>
 /// <param name="Image">A prebuilt image asked for in the request; null lets the platform resolve one.</param>
 /// <param name="Resources">Null in a request takes the platform's defaults; always set once created.</param>
 /// <param name="IdleTimeout">Null in a request takes the platform's default; always set once created.</param>
+/// <param name="DisplayName">What its owner calls it; null shows the repository.</param>
 [GenerateSerializer, Immutable, Alias("cde.WorkspaceSpec")]
 public sealed record WorkspaceSpec(
     string RepoUrl,
@@ -14,7 +16,12 @@ public sealed record WorkspaceSpec(
     string Owner,
     string? Image,
     ResourceLimits? Resources,
-    TimeSpan? IdleTimeout);
+    TimeSpan? IdleTimeout,
+    string? DisplayName = null);
+
+/// <summary>What an update changes; a null member stays as it is, an empty display name clears it.</summary>
+[GenerateSerializer, Immutable, Alias("cde.WorkspaceChange")]
+public sealed record WorkspaceChange(TimeSpan? IdleTimeout, string? DisplayName);
 
 /// <summary>CPU and memory granted to the workspace's container or pod.</summary>
 [GenerateSerializer, Immutable, Alias("cde.ResourceLimits")]

@@ -184,6 +184,37 @@ public sealed partial class WorkspaceGrain(
         return Status();
     }
 
+    async Task<WorkspaceStatus> IWorkspaceGrain.UpdateAsync(WorkspaceChange change, string actor)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        EnsureExists();
+        EnsureNotDeleted("change");
+        var current = S.Spec!;
+        var wanted = WorkspaceSpecValidator.Normalize(
+            current with
+            {
+                IdleTimeout = change.IdleTimeout ?? current.IdleTimeout,
+                DisplayName = change.DisplayName is null ? current.DisplayName : change.DisplayName.Length == 0 ? null : change.DisplayName,
+            },
+            Options,
+            provisioning.Value);
+        if (wanted == current)
+        {
+            return Status();
+        }
+
+        await ChangeAsync(s =>
+        {
+            s.Spec = wanted;
+            Record(WorkspaceEventKind.Command, string.Create(CultureInfo.InvariantCulture,
+                $"Changed: idle timeout {wanted.IdleTimeout!.Value.TotalMinutes:0} min, name {(wanted.DisplayName is { } name ? "\"" + name + "\"" : "none")}."), actor: actor);
+        });
+
+        // A shorter idle timeout may already be past: the loop looks at once.
+        Dirty();
+        return Status();
+    }
+
     async Task<WorkspaceStatus> IWorkspaceGrain.DeleteAsync(string actor)
     {
         EnsureExists();

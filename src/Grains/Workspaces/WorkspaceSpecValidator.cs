@@ -9,6 +9,8 @@ public static partial class WorkspaceSpecValidator
     public static readonly TimeSpan MinIdleTimeout = TimeSpan.FromMinutes(1);
     public static readonly TimeSpan MaxIdleTimeout = TimeSpan.FromHours(24);
 
+    public const int MaxDisplayNameLength = 64;
+
     /// <returns>The spec with every optional value set.</returns>
     /// <exception cref="WorkspaceRejectedException">With kind Invalid and the field at fault.</exception>
     public static WorkspaceSpec Normalize(WorkspaceSpec spec, WorkspaceOptions options, Provisioning.ProvisioningOptions provisioning)
@@ -42,6 +44,11 @@ public static partial class WorkspaceSpecValidator
         if (idle < MinIdleTimeout || idle > MaxIdleTimeout)
         {
             throw Invalid("idleTimeoutMinutes", $"idleTimeoutMinutes must be between {MinIdleTimeout.TotalMinutes:0} and {MaxIdleTimeout.TotalMinutes:0}.");
+        }
+
+        if (spec.DisplayName is { } name && (name.Length is 0 or > MaxDisplayNameLength || name.Any(char.IsControl) || name.Trim() != name))
+        {
+            throw Invalid("displayName", $"displayName must be 1 to {MaxDisplayNameLength} characters, without control characters or surrounding spaces.");
         }
 
         var resources = spec.Resources ?? new ResourceLimits(options.DefaultCpus, options.DefaultMemoryBytes);
