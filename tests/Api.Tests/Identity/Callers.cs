@@ -69,6 +69,7 @@ public static class Callers
             [new Claim(ClaimTypes.Name, owner), new Claim("cde:provider", "dev"), new Claim("cde:csrf", "forged-csrf")],
             "cde-session", ClaimTypes.Name, ClaimTypes.Role);
         var cookie = new TicketDataFormat(protector).Protect(new AuthenticationTicket(new ClaimsPrincipal(identity), "cde-session"));
+        keys.Delete(recursive: true);
 
         var client = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = host.Api };
         client.DefaultRequestHeaders.Add("Cookie", $"cde_session={cookie}");
