@@ -137,18 +137,22 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_kill_9_right_after_the_container_is_created_finishes_that_container_and_ends_running()
+    public async Task A_kill_9_as_the_container_is_created_ends_running_with_that_one_container()
     {
         var repository = TestRepository.Create(_host.RepoRoot, "created").Write("README.md", "# created\n");
         var head = repository.Commit("first");
 
-        // The engine's own event stream says when the container exists: the kill follows within milliseconds, before the
-        // folders are handed to the user, the container started and the step recorded.
+        // The engine's own event stream says when the container exists, and the kill is sent from the line's handler:
+        // usually before the folders are handed to the user and the container started (then the restart adopts a
+        // container that was never started), sometimes just after, on a busy machine. Both must converge; which one
+        // happened is written to the test's output. (A never-started container's completion is proven deterministically
+        // by Runtime.Docker.Tests' A_container_created_but_never_started_is_finished_before_it_is_adopted.)
         string id;
         await using (var first = await _host.StartAsync())
         {
             using var user = await Users.SignInAsync(first.Api, "crash");
-            var created = System.Threading.Channels.Channel.CreateUnbounded<string>();
+            string? target = null;
+            var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var watch = new System.Diagnostics.ProcessStartInfo("docker")
             {
                 ArgumentList =
@@ -157,18 +161,23 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
                     "--format", $"{{{{index .Actor.Attributes \"{RuntimeLabels.WorkspaceId}\"}}}}",
                 },
             };
-            await using var events = ChildProcess.Start(watch, line => created.Writer.TryWrite(line.Trim()));
-            id = await _host.CreateAsync(user, repository.Url);
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-            while (await created.Reader.ReadAsync(timeout.Token) != id)
+            await using var events = ChildProcess.Start(watch, line =>
             {
-                // Another workspace's container, or this one's clone helper.
-            }
-
+                if (line.Trim() == Volatile.Read(ref target))
+                {
+                    _ = first.KillAsync();
+                    seen.TrySetResult();
+                }
+            });
+            id = await _host.CreateAsync(user, repository.Url);
+            Volatile.Write(ref target, id);
+            await seen.Task.WaitAsync(TimeSpan.FromMinutes(2));
             await first.KillAsync();
         }
 
-        Assert.Equal("created", (await DockerCli.RunAsync("inspect", "-f", "{{.State.Status}}", CrashHost.Container(id))).Trim());
+        var state = (await DockerCli.RunAsync("inspect", "-f", "{{.State.Status}}", CrashHost.Container(id))).Trim();
+        Console.WriteLine($"The host was killed with the container {state} ({(state == "created" ? "before its start" : "just after its start")}).");
+        Assert.Contains(state, new[] { "created", "running" });
 
         await using var second = await _host.StartAsync();
         using var again = await Users.SignInAsync(second.Api, "crash");
