@@ -9,14 +9,16 @@ public sealed class HungStartTests : IAsyncLifetime
 {
     private readonly string _dataDir = Directory.CreateTempSubdirectory("cde-hung-").FullName;
     private readonly string _repoRoot = Directory.CreateTempSubdirectory("cde-hung-repos-").FullName;
+    private readonly List<string> _created = [];
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public Task DisposeAsync()
+    public async Task DisposeAsync()
     {
+        // A failed test leaves its workspaces' containers, networks and volumes behind: these, and only these, go.
+        await EngineLeftovers.RemoveAsync(_created);
         Directory.Delete(_dataDir, recursive: true);
         Directory.Delete(_repoRoot, recursive: true);
-        return Task.CompletedTask;
     }
 
     [Fact]
@@ -39,6 +41,7 @@ public sealed class HungStartTests : IAsyncLifetime
         var created = await user.PostAsJsonAsync("/api/workspaces", new { repoUrl = hung.Url });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        _created.Add(id);
 
         // While it hangs, it holds the owner's one slot.
         await Phases.WaitAsync(user, id, "Initializing", TimeSpan.FromSeconds(90), () => silo.Output);
@@ -52,6 +55,7 @@ public sealed class HungStartTests : IAsyncLifetime
         var next = await user.PostAsJsonAsync("/api/workspaces", new { repoUrl = plain.Url });
         Assert.Equal(HttpStatusCode.Created, next.StatusCode);
         var nextId = (await next.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        _created.Add(nextId);
 
         foreach (var workspace in new[] { id, nextId })
         {
