@@ -12,8 +12,10 @@ public static class Cde
 
         Usage:
           cde login --url <api> --token <token>   store where and as whom cde calls (CDE_URL and CDE_TOKEN win over it)
-          cde up <repository> [--ref <ref>] [--machine <class>] [--image <image>] [--idle-timeout <minutes>] [--open]
+          cde up <repository> [--ref <ref>] [--machine <class>] [--image <image>] [--idle-timeout <minutes>]
+                 [--devcontainer-path <path>] [--env NAME=value]... [--secret NAME[=value]]... [--open]
                                                   launch, follow its progress, print its URL when it runs
+                                                  (--secret NAME takes the value from this shell's NAME)
           cde ls                                  my workspaces
           cde status <id>                         one workspace
           cde start <id> | cde stop <id> | cde rm <id>
@@ -52,7 +54,7 @@ public static class Cde
             var json = command.Flags.Contains("json");
             return command.Name switch
             {
-                "up" => await UpAsync(api, command, stdout, stderr, piped, cancellationToken),
+                "up" => await UpAsync(api, command, stdout, stderr, environment, piped, cancellationToken),
                 "ls" => await ListAsync(api, command, stdout, cancellationToken),
                 "status" => await StatusAsync(api, command, stdout, cancellationToken),
                 "start" or "stop" or "rm" => await CommandAsync(api, command, stdout, cancellationToken),
@@ -86,7 +88,31 @@ public static class Cde
         return ExitCodes.Ok;
     }
 
-    private static async Task<int> UpAsync(ApiClient api, CommandLine command, TextWriter stdout, TextWriter stderr, bool piped, CancellationToken cancellationToken)
+    /// <summary><c>NAME=value</c>, or <c>NAME</c> alone to take the value from cde's own environment (so that a secret
+    /// need not be typed where the shell's history keeps it).</summary>
+    private static Dictionary<string, string> Variables(string option, IReadOnlyList<string> given, Func<string, string?> environment)
+    {
+        var variables = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var item in given)
+        {
+            var equals = item.IndexOf('=', StringComparison.Ordinal);
+            var name = equals < 0 ? item : item[..equals];
+            var value = equals < 0
+                ? environment(name) ?? throw new CliException(ExitCodes.Usage, $"--{option} {name}: {name} is not set in this shell; give --{option} {name}=<value>.")
+                : item[(equals + 1)..];
+            if (name.Length == 0)
+            {
+                throw new CliException(ExitCodes.Usage, $"--{option} takes NAME=value or NAME, not '{item}'.");
+            }
+
+            variables[name] = value;
+        }
+
+        return variables;
+    }
+
+    private static async Task<int> UpAsync(
+        ApiClient api, CommandLine command, TextWriter stdout, TextWriter stderr, Func<string, string?> environment, bool piped, CancellationToken cancellationToken)
     {
         var repository = command.Argument(0, "repository");
         var body = new Dictionary<string, object> { ["repoUrl"] = repository };
@@ -103,6 +129,21 @@ public static class Cde
         if (command.Value("image") is { } image)
         {
             body["image"] = image;
+        }
+
+        if (command.Value("devcontainer-path") is { } devcontainerPath)
+        {
+            body["devcontainerPath"] = devcontainerPath;
+        }
+
+        if (command.Values("env") is { Count: > 0 } variables)
+        {
+            body["environment"] = Variables("env", variables, environment);
+        }
+
+        if (command.Values("secret") is { Count: > 0 } secrets)
+        {
+            body["secrets"] = Variables("secret", secrets, environment);
         }
 
         if (command.Value("idle-timeout") is { } idle)

@@ -4,10 +4,10 @@ namespace CloudDevEnv.Cli;
 /// Unknown options are an error, so that a typo never silently does something else.</summary>
 public sealed class CommandLine
 {
-    private static readonly HashSet<string> ValueOptions = ["url", "token", "ref", "image", "idle-timeout", "machine"];
+    private static readonly HashSet<string> ValueOptions = ["url", "token", "ref", "image", "idle-timeout", "machine", "devcontainer-path", "env", "secret"];
     private static readonly HashSet<string> FlagOptions = ["json", "open", "f", "follow", "help"];
 
-    private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<string>> _values = new(StringComparer.Ordinal);
     private readonly List<string> _arguments = [];
 
     public string? Name { get; private set; }
@@ -40,7 +40,7 @@ public sealed class CommandLine
                 if (ValueOptions.Contains(name))
                 {
                     value ??= i + 1 < args.Count ? args[++i] : throw new CliException(ExitCodes.Usage, $"--{name} needs a value.");
-                    line._values[name] = value;
+                    (line._values.TryGetValue(name, out var given) ? given : line._values[name] = []).Add(value);
                 }
                 else if (FlagOptions.Contains(name) && value is null)
                 {
@@ -67,10 +67,14 @@ public sealed class CommandLine
         return line;
     }
 
-    public string? Value(string name) => _values.GetValueOrDefault(name);
+    /// <summary>The option's value; given twice, the last one.</summary>
+    public string? Value(string name) => _values.GetValueOrDefault(name)?[^1];
+
+    /// <summary>Every value of an option that may be repeated (<c>--env A=1 --env B=2</c>).</summary>
+    public IReadOnlyList<string> Values(string name) => _values.GetValueOrDefault(name) ?? [];
 
     public string Required(string name) =>
-        _values.GetValueOrDefault(name) ?? throw new CliException(ExitCodes.Usage, $"cde {Name} needs --{name}.");
+        Value(name) ?? throw new CliException(ExitCodes.Usage, $"cde {Name} needs --{name}.");
 
     public string Argument(int index, string what) =>
         index < _arguments.Count ? _arguments[index] : throw new CliException(ExitCodes.Usage, $"cde {Name} needs the {what}.");

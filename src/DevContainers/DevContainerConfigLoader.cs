@@ -27,6 +27,40 @@ public static class DevContainerConfigLoader
         return location is null ? null : Load(location, context);
     }
 
+    /// <summary>The configuration at <paramref name="relativePath"/>, one of the places the spec searches
+    /// (<c>.devcontainer/devcontainer.json</c>, <c>.devcontainer.json</c>, <c>.devcontainer/&lt;name&gt;/devcontainer.json</c>),
+    /// chosen by the user instead of the search.</summary>
+    /// <exception cref="DevContainerConfigException">The path is none of those places, or there is no file there.</exception>
+    public static DevContainerConfigLocation LocatePath(string repositoryFolder, string relativePath)
+    {
+        ArgumentNullException.ThrowIfNull(relativePath);
+        var parts = relativePath.Split('/');
+        if (parts is [FolderName, _, FileName] && parts[1] is not ("." or ".."))
+        {
+            return Locate(repositoryFolder, parts[1])!;
+        }
+
+        var placement = parts switch
+        {
+            [FolderName, FileName] => DevContainerConfigPlacement.DevContainerFolder,
+            ["." + FileName] => DevContainerConfigPlacement.RepositoryRoot,
+            _ => throw new DevContainerConfigException(relativePath,
+                "a configuration is at .devcontainer/devcontainer.json, .devcontainer.json or .devcontainer/<name>/devcontainer.json", displayPath: relativePath),
+        };
+        var found = Locate(repositoryFolder);
+        var repository = Path.GetFullPath(repositoryFolder).TrimEnd(Path.DirectorySeparatorChar);
+        var file = Path.Combine(repository, relativePath);
+        if (!File.Exists(file))
+        {
+            throw new DevContainerConfigException(file, "the repository has no such file", displayPath: relativePath);
+        }
+
+        var location = new DevContainerConfigLocation(repository, file, placement, null, found?.AvailableNames ?? []);
+        return PathGuard.IsInside(file, repository)
+            ? location
+            : throw new DevContainerConfigException(file, "the file is a link to a place outside the repository", displayPath: relativePath);
+    }
+
     /// <summary>Finds the configuration without reading it. Searched in order:
     /// <c>.devcontainer/devcontainer.json</c>, <c>.devcontainer.json</c>, then
     /// <c>.devcontainer/&lt;name&gt;/devcontainer.json</c> taking the first name in ordinal order

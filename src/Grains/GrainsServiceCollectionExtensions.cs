@@ -27,6 +27,11 @@ public static class GrainsServiceCollectionExtensions
             .Bind(configuration.GetSection(ApiTokenOptions.SectionName))
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddOptions<Secrets.SecretOptions>()
+            .Bind(configuration.GetSection(Secrets.SecretOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton<Secrets.SecretSealer>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<ProvisioningOptions>()
             .Bind(configuration.GetSection(ProvisioningOptions.SectionName))

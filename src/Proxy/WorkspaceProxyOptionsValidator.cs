@@ -1,3 +1,4 @@
+using CloudDevEnv.Security;
 using Microsoft.Extensions.Options;
 
 namespace CloudDevEnv.Proxy;
@@ -5,20 +6,14 @@ namespace CloudDevEnv.Proxy;
 /// <summary>Checks what data annotations cannot: the signing key's source and size.</summary>
 internal sealed class WorkspaceProxyOptionsValidator : IValidateOptions<WorkspaceProxyOptions>
 {
-    public const int MinimumKeyBytes = 32;
-
     public ValidateOptionsResult Validate(string? name, WorkspaceProxyOptions options)
     {
         var failures = new List<string>();
         if (!string.IsNullOrWhiteSpace(options.SigningKey))
         {
-            if (!TryDecodeKey(options.SigningKey, out var key))
+            if (KeyMaterial.Problem(options.SigningKey, "Proxy:SigningKey") is { } problem)
             {
-                failures.Add("Proxy:SigningKey is not valid base64.");
-            }
-            else if (key.Length < MinimumKeyBytes)
-            {
-                failures.Add($"Proxy:SigningKey must hold at least {MinimumKeyBytes} bytes; it holds {key.Length}.");
+                failures.Add(problem);
             }
         }
         else if (string.IsNullOrWhiteSpace(options.SigningKeyFile))
@@ -33,19 +28,5 @@ internal sealed class WorkspaceProxyOptionsValidator : IValidateOptions<Workspac
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
-    }
-
-    internal static bool TryDecodeKey(string value, out byte[] key)
-    {
-        try
-        {
-            key = Convert.FromBase64String(value.Trim());
-            return true;
-        }
-        catch (FormatException)
-        {
-            key = [];
-            return false;
-        }
     }
 }

@@ -17,6 +17,9 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public WorkspaceRuntimeDouble Runtime { get; } = new();
 
+    /// <summary>The cluster's Secrets:Key.</summary>
+    public string SecretKey { get; } = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
     public string LocalRepoRoot { get; } = Directory.CreateTempSubdirectory("cde-repos-").FullName;
 
     public InProcessTestCluster Cluster { get; private set; } = null!;
@@ -36,6 +39,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             ["Workspaces:IdeStartTimeout"] = "00:00:02",
             ["Workspaces:LocalRepoRoots:0"] = LocalRepoRoot,
             ["Provisioning:MaxCheckoutBytes"] = MaxCheckoutBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Secrets:Key"] = SecretKey,
         };
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
 

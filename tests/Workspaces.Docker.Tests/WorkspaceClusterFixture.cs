@@ -107,6 +107,7 @@ public class WorkspaceClusterFixture : IAsyncLifetime
             ["Provisioning:OrphanPolicy"] = "Remove",
             ["Provisioning:ReconcileIdPrefix"] = Prefix,
             ["Snapshots:Directory"] = SnapshotRoot,
+            ["Secrets:Key"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
         };
         foreach (var (key, value) in ExtraSettings)
         {

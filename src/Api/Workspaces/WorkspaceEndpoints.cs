@@ -110,7 +110,9 @@ public static class WorkspaceEndpoints
             body.Image,
             Resources: resources,
             IdleTimeout: body.IdleTimeoutMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null,
-            DisplayName: body.DisplayName);
+            DisplayName: body.DisplayName,
+            DevContainerPath: body.DevcontainerPath,
+            Environment: body.Environment);
 
         var id = WorkspaceId.NewId();
         if (request.Headers.TryGetValue(IdempotencyKeyHeader, out var keys))
@@ -121,8 +123,11 @@ public static class WorkspaceEndpoints
                 return ApiProblems.InvalidField(IdempotencyKeyHeader, "Idempotency-Key must be 1 to 255 printable ASCII characters.");
             }
 
+            // The secrets' values stay out of the stored fingerprint (their names are in it): a hash of a short secret
+            // would let whoever reads the storage guess it.
+            var fingerprint = body with { Secrets = body.Secrets?.ToDictionary(kv => kv.Key, _ => string.Empty) };
             var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
-                JsonSerializer.SerializeToUtf8Bytes(body, json.Value.SerializerOptions)));
+                JsonSerializer.SerializeToUtf8Bytes(fingerprint, json.Value.SerializerOptions)));
             var claim = await grains.GetGrain<IIdempotencyGrain>(IIdempotencyGrain.KeyOf(user.UserId(), key)).ClaimAsync(hash, id);
             if (!claim.SameRequest)
             {
@@ -145,7 +150,7 @@ public static class WorkspaceEndpoints
         WorkspaceStatus? status = null;
         try
         {
-            status = await grains.GetGrain<IWorkspaceGrain>(id).CreateAsync(spec);
+            status = await grains.GetGrain<IWorkspaceGrain>(id).CreateAsync(spec, body.Secrets);
         }
         catch (WorkspaceRejectedException e) when (e.Kind == WorkspaceRejection.Conflict)
         {

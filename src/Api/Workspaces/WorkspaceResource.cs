@@ -1,12 +1,16 @@
 namespace CloudDevEnv.Api.Workspaces;
 
 /// <summary>A workspace as the REST API shows it.</summary>
+/// <param name="Secrets">The names of its secrets; their values are never shown.</param>
 public sealed record WorkspaceResource(
     string Id,
     string Owner,
     string RepoUrl,
     string? Ref,
     string? DisplayName,
+    string? DevcontainerPath,
+    IReadOnlyDictionary<string, string> Environment,
+    IReadOnlyList<string> Secrets,
     WorkspacePhase Phase,
     DesiredState Desired,
     string? Reason,
@@ -29,6 +33,9 @@ public sealed record WorkspaceResource(
         status.Spec.RepoUrl,
         status.Spec.Ref,
         status.Spec.DisplayName,
+        status.Spec.DevContainerPath,
+        status.Spec.Environment ?? new Dictionary<string, string>(),
+        status.Spec.SecretNames ?? [],
         status.Phase,
         status.Desired,
         status.Reason,

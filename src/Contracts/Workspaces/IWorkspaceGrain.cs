@@ -8,8 +8,10 @@ public interface IWorkspaceGrain : IGrainWithStringKey
 {
     /// <summary>Creates the workspace with desired state Running for <see cref="WorkspaceSpec.Owner"/>, who is the
     /// event's actor. Refused if the id is taken.</summary>
+    /// <param name="secrets">Secret environment variables (name → value): sealed before they are stored, set for the
+    /// hooks, the IDE and its terminals, and never returned; their names become <see cref="WorkspaceSpec.SecretNames"/>.</param>
     [Alias("Create")]
-    Task<WorkspaceStatus> CreateAsync(WorkspaceSpec spec);
+    Task<WorkspaceStatus> CreateAsync(WorkspaceSpec spec, IReadOnlyDictionary<string, string>? secrets = null);
 
     [Alias("GetStatus")]
     Task<WorkspaceStatus> GetStatusAsync();

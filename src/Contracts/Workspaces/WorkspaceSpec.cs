@@ -9,6 +9,12 @@ namespace CloudDevEnv.Contracts.Workspaces;
 /// <param name="Resources">Null in a request takes the platform's defaults; always set once created.</param>
 /// <param name="IdleTimeout">Null in a request takes the platform's default; always set once created.</param>
 /// <param name="DisplayName">What its owner calls it; null shows the repository.</param>
+/// <param name="DevContainerPath">The devcontainer.json to use, relative to the repository (one of the spec's places:
+/// <c>.devcontainer/devcontainer.json</c>, <c>.devcontainer.json</c>, <c>.devcontainer/&lt;name&gt;/devcontainer.json</c>);
+/// null searches them in order.</param>
+/// <param name="Environment">Environment variables the owner asked for, set for the hooks, the IDE and its terminals.</param>
+/// <param name="SecretNames">The names of the workspace's secrets, set like <paramref name="Environment"/>; the values
+/// are given to <see cref="IWorkspaceGrain.CreateAsync"/> apart, kept sealed by the grain and never shown again.</param>
 [GenerateSerializer, Immutable, Alias("cde.WorkspaceSpec")]
 public sealed record WorkspaceSpec(
     string RepoUrl,
@@ -17,7 +23,10 @@ public sealed record WorkspaceSpec(
     string? Image,
     ResourceLimits? Resources,
     TimeSpan? IdleTimeout,
-    string? DisplayName = null);
+    string? DisplayName = null,
+    string? DevContainerPath = null,
+    IReadOnlyDictionary<string, string>? Environment = null,
+    IReadOnlyList<string>? SecretNames = null);
 
 /// <summary>What an update changes; a null member stays as it is, an empty display name clears it.</summary>
 [GenerateSerializer, Immutable, Alias("cde.WorkspaceChange")]

@@ -40,7 +40,7 @@ public sealed partial class WorkspaceImageResolver(
 
             if (snapshot is not null)
             {
-                config = Load(workspaceId, snapshot.Folder, repository.Name);
+                config = Load(workspaceId, snapshot.Folder, repository.Name, spec.DevContainerPath);
                 if (config is null)
                 {
                     notes.Add("the repository has no devcontainer.json");
@@ -154,7 +154,7 @@ public sealed partial class WorkspaceImageResolver(
         }
     }
 
-    private static DevContainerConfig? Load(string workspaceId, string folder, string repositoryName)
+    private static DevContainerConfig? Load(string workspaceId, string folder, string repositoryName, string? path)
     {
         var context = new LocalContext
         {
@@ -164,12 +164,16 @@ public sealed partial class WorkspaceImageResolver(
         };
         try
         {
-            return DevContainerConfigLoader.Load(folder, context);
+            return path is null
+                ? DevContainerConfigLoader.Load(folder, context)
+                : DevContainerConfigLoader.Load(DevContainerConfigLoader.LocatePath(folder, path), context);
         }
         catch (DevContainerConfigException e)
         {
             // The message names the file, line and column, e.g. ".devcontainer/devcontainer.json:3:5: expected ','".
-            throw new WorkspaceFailure($"devcontainer.json is invalid: {e.Message}", keepInstanceRunning: false);
+            throw new WorkspaceFailure(
+                path is null ? $"devcontainer.json is invalid: {e.Message}" : $"The devcontainer.json asked for (devcontainerPath {path}) cannot be used: {e.Message}",
+                keepInstanceRunning: false);
         }
     }
 

@@ -70,8 +70,11 @@ public sealed partial class WorkspaceProvisioner(
 
     /// <summary>Clones the repository unless a clone is there already, runs the lifecycle hooks that are due, then
     /// starts the IDE unless it answers.</summary>
+    /// <param name="userEnvironment">The owner's variables and secrets: set on top of remoteEnv for the hooks and the IDE
+    /// (whose terminals inherit it), never on the container itself, so that they are in no container's configuration.</param>
     public async Task InitializeAsync(
-        string workspaceId, WorkspaceSpec spec, ImageResolution? image, WorkspacePlan? plan, IProgress<string> log, CancellationToken cancellationToken)
+        string workspaceId, WorkspaceSpec spec, ImageResolution? image, WorkspacePlan? plan, IReadOnlyDictionary<string, string> userEnvironment,
+        IProgress<string> log, CancellationToken cancellationToken)
     {
         var repository = plan?.Repository ?? ParseRepository(spec);
         plan ??= DefaultPlan(repository, image);
@@ -84,7 +87,13 @@ public sealed partial class WorkspaceProvisioner(
             await CloneAsync(workspaceId, spec, repository, plan, log, cancellationToken);
         }
 
-        var remoteEnv = await ContainerEnvironment.ResolveRemoteEnvAsync(runtime, workspaceId, plan, cancellationToken);
+        var remoteEnv = new Dictionary<string, string>(
+            await ContainerEnvironment.ResolveRemoteEnvAsync(runtime, workspaceId, plan, cancellationToken), StringComparer.Ordinal);
+        foreach (var (name, value) in userEnvironment)
+        {
+            remoteEnv[name] = value;
+        }
+
         await new LifecycleRunner(runtime, provisioningOptions.Value.FailureTailLines, logger)
             .RunAsync(workspaceId, plan, remoteEnv, log, cancellationToken);
 

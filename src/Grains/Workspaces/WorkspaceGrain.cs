@@ -25,6 +25,7 @@ public sealed partial class WorkspaceGrain(
     IOptions<WorkspaceOptions> options,
     IOptions<ProvisioningOptions> provisioning,
     IOptions<WorkspaceUrlOptions> urls,
+    Secrets.SecretSealer sealer,
     TimeProvider time,
     Orleans.Serialization.DeepCopier<WorkspaceState> copier,
     ILogger<WorkspaceGrain> logger) : Grain, IWorkspaceGrain, IRemindable, IReconcileTarget
@@ -83,7 +84,7 @@ public sealed partial class WorkspaceGrain(
 
     private void Dirty() => _loop?.Dirty();
 
-    async Task<WorkspaceStatus> IWorkspaceGrain.CreateAsync(WorkspaceSpec spec)
+    async Task<WorkspaceStatus> IWorkspaceGrain.CreateAsync(WorkspaceSpec spec, IReadOnlyDictionary<string, string>? secrets)
     {
         if (S.Spec is not null)
         {
@@ -96,6 +97,18 @@ public sealed partial class WorkspaceGrain(
         }
 
         var normalized = WorkspaceSpecValidator.Normalize(spec, Options, provisioning.Value);
+        WorkspaceSpecValidator.CheckSecrets(secrets, normalized);
+        if (secrets is { Count: > 0 } && !sealer.IsEnabled)
+        {
+            throw new WorkspaceRejectedException(
+                WorkspaceRejection.Invalid, "This platform keeps no secrets: its operator has set no Secrets:Key or Secrets:KeyFile.", "secrets");
+        }
+
+        normalized = normalized with { SecretNames = secrets is { Count: > 0 } ? [.. secrets.Keys.Order(StringComparer.Ordinal)] : null };
+
+        // Sealed before anything is stored: the record on disk never holds a secret's value.
+        var sealedSecrets = (secrets ?? new Dictionary<string, string>()).ToDictionary(
+            kv => kv.Key, kv => sealer.Seal(Id, kv.Key, kv.Value), StringComparer.Ordinal);
         var owner = GrainFactory.GetGrain<IOwnerGrain>(normalized.Owner);
         await AcquireRunSlotAsync(owner);
         try
@@ -104,6 +117,7 @@ public sealed partial class WorkspaceGrain(
             {
                 var now = time.GetUtcNow();
                 s.Spec = normalized;
+                s.Secrets = sealedSecrets;
                 s.GatewaySecret = InstanceGateway.NewSecret();
                 s.Phase = WorkspacePhase.Pending;
                 s.PhaseSince = now;
@@ -426,7 +440,7 @@ public sealed partial class WorkspaceGrain(
                     await PersistAsync();
                 }
 
-                await provisioner.InitializeAsync(Id, spec, S.Image, S.Plan, Log(), cancellationToken);
+                await provisioner.InitializeAsync(Id, spec, S.Image, S.Plan, UserEnvironment(), Log(), cancellationToken);
                 _instance = await runtime.InspectAsync(Id, cancellationToken);
                 var now = time.GetUtcNow();
                 S.RunningSince = now;
@@ -450,6 +464,29 @@ public sealed partial class WorkspaceGrain(
                 await SyncReminderAsync();
                 return false;
         }
+    }
+
+    /// <summary>What the owner asked to have in the workspace's environment: the variables, and the secrets opened.</summary>
+    private Dictionary<string, string> UserEnvironment()
+    {
+        var environment = new Dictionary<string, string>(S.Spec!.Environment ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+        foreach (var (name, sealedValue) in S.Secrets)
+        {
+            try
+            {
+                environment[name] = sealer.Open(Id, name, sealedValue);
+            }
+            catch (System.Security.Cryptography.CryptographicException)
+            {
+                // Another key than the one that sealed it (Secrets:Key changed): retrying cannot help, and the workspace
+                // must not start without what its owner gave it.
+                throw new WorkspaceFailure(
+                    $"The secret {name} cannot be opened with this platform's Secrets:Key (was the key changed?); delete the workspace and launch it again with the secret.",
+                    keepInstanceRunning: false);
+            }
+        }
+
+        return environment;
     }
 
     private async Task StopInstanceAsync(CancellationToken cancellationToken)

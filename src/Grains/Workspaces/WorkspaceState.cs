@@ -60,4 +60,7 @@ public sealed class WorkspaceState
     /// <summary>A stop from Running owes a snapshot: set with the move to Stopping, cleared once the snapshot was tried,
     /// so that a stop cut short mid-snapshot (a crash) takes it again rather than stopping without one.</summary>
     [Id(20)] public bool SnapshotOnStop { get; set; }
+
+    /// <summary>The workspace's secrets by name, each sealed by <see cref="Secrets.SecretSealer"/>: never a value in the clear.</summary>
+    [Id(21)] public Dictionary<string, string> Secrets { get; set; } = [];
 }

@@ -53,6 +53,12 @@ public static class LocalHost
         {
             builder.Configuration.AddInMemoryCollection([new("Proxy:SigningKeyFile", Path.Combine(dataDir, "proxy-signing.key"))]);
         }
+        // And the key that seals workspace secrets, likewise.
+        if (string.IsNullOrEmpty(builder.Configuration["Secrets:Key"]) && string.IsNullOrEmpty(builder.Configuration["Secrets:KeyFile"]))
+        {
+            builder.Configuration.AddInMemoryCollection([new("Secrets:KeyFile", Path.Combine(dataDir, "secrets.key"))]);
+        }
+
         builder.WebHost.UseUrls(host.ApiUrl, host.ProxyUrl);
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = DefaultsFromUrls(host) });
         RefuseDevSignInOffLoopback(builder.Configuration, host);
