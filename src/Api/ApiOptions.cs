@@ -22,6 +22,9 @@ public sealed partial class ApiOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan CreateLimitWindow { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>Users (besides admins) who may register prebuilds, e.g. the user whose API token a prebuild workflow holds.</summary>
+    public List<string> PrebuildPublishers { get; set; } = [];
+
     /// <summary>The sizes users may ask for by name; when none is configured, <see cref="DefaultMachineClasses"/>. A launch
     /// that names none gets the workspaces' defaults (Workspaces:DefaultCpus, Workspaces:DefaultMemoryBytes).</summary>
     public Dictionary<string, MachineClass> MachineClasses { get; set; } = [];

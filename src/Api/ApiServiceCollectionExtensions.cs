@@ -71,6 +71,7 @@ public static class ApiServiceCollectionExtensions
         app.MapTokenEndpoints();
         app.MapWorkspaceApi();
         app.MapAccessEndpoints();
+        Prebuilds.PrebuildEndpoints.MapPrebuildEndpoints(app);
         app.MapAppPage();
         return app;
     }

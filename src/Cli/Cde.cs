@@ -21,6 +21,11 @@ public static class Cde
           cde start <id> | cde stop <id> | cde rm <id>
           cde open <id>                           print a single-use sign-in URL for its IDE
           cde logs <id> [-f]                      its recent events; -f follows them
+          cde ports <id>                          its ports: what listens, what is forwarded, who may reach each, the URL
+          cde port <id> <port> --public|--private who may reach one port (private: you alone, the default)
+          cde snapshot <id>                       snapshot its /workspaces folder now (it must be running)
+          cde snapshots <id>                      its kept snapshots, newest first
+          cde restore <id> <snapshot>             start it (stopped) with /workspaces as in that snapshot
         Every command takes --json (the API's JSON, for scripts).
         Exit status: 0 done, 1 failed, 2 usage, 3 not found, 4 not logged in or refused the token.
         """;
@@ -60,6 +65,11 @@ public static class Cde
                 "start" or "stop" or "rm" => await CommandAsync(api, command, stdout, cancellationToken),
                 "open" => await OpenAsync(api, command, stdout, cancellationToken),
                 "logs" => await LogsAsync(api, command, stdout, cancellationToken),
+                "ports" => await PortsAsync(api, command, stdout, cancellationToken),
+                "port" => await PortAsync(api, command, stdout, cancellationToken),
+                "snapshot" => await SnapshotAsync(api, command, stdout, cancellationToken),
+                "snapshots" => await SnapshotsAsync(api, command, stdout, cancellationToken),
+                "restore" => await RestoreAsync(api, command, stdout, cancellationToken),
                 "exec" => throw new CliException(ExitCodes.Failure, "cde exec: the API offers no way to run a command in a workspace yet; open its IDE's terminal (cde open)."),
                 _ => throw new CliException(ExitCodes.Usage, $"Unknown command '{command.Name}'; `cde help` lists them."),
             };
@@ -231,16 +241,11 @@ public static class Cde
             return ExitCodes.Ok;
         }
 
-        var rows = workspaces.Select(w => new[]
+        await WriteTableAsync(stdout, ["ID", "PHASE", "REPOSITORY", "REF", "URL"], workspaces.Select(w => new[]
         {
             w.GetProperty("id").GetString()!, w.GetProperty("phase").GetString()!, w.GetProperty("repoUrl").GetString()!,
             w.GetProperty("ref").GetString() ?? "-", w.GetProperty("url").GetString()!,
-        }).Prepend(["ID", "PHASE", "REPOSITORY", "REF", "URL"]).ToList();
-        var widths = Enumerable.Range(0, 5).Select(c => rows.Max(r => r[c].Length)).ToArray();
-        foreach (var row in rows)
-        {
-            await stdout.WriteLineAsync(string.Join("  ", row.Select((cell, c) => c == 4 ? cell : cell.PadRight(widths[c]))));
-        }
+        }));
 
         return ExitCodes.Ok;
     }
@@ -310,6 +315,115 @@ public static class Cde
         }
 
         return ExitCodes.Ok;
+    }
+
+    private static async Task<int> PortsAsync(ApiClient api, CommandLine command, TextWriter stdout, CancellationToken cancellationToken)
+    {
+        var ports = (await api.GetAsync(WorkspacePath(command) + "/ports", cancellationToken)).EnumerateArray().ToList();
+        if (command.Flags.Contains("json"))
+        {
+            await stdout.WriteLineAsync(JsonSerializer.Serialize(ports, CliJson.Options));
+            return ExitCodes.Ok;
+        }
+
+        if (ports.Count == 0)
+        {
+            await stdout.WriteLineAsync("No ports: nothing listens, and devcontainer.json forwards none.");
+            return ExitCodes.Ok;
+        }
+
+        await WriteTableAsync(stdout, ["PORT", "LISTENING", "FORWARDED", "VISIBILITY", "URL"], ports.Select(p => new[]
+        {
+            p.GetProperty("port").GetInt32().ToString(CultureInfo.InvariantCulture),
+            p.GetProperty("listening").GetBoolean() ? "yes" : "no",
+            p.GetProperty("declared").GetBoolean() ? "yes" : "no",
+            p.GetProperty("visibility").GetString()!,
+            p.GetProperty("url").GetString()!,
+        }));
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<int> PortAsync(ApiClient api, CommandLine command, TextWriter stdout, CancellationToken cancellationToken)
+    {
+        var portText = command.Argument(1, "port");
+        if (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+        {
+            throw new CliException(ExitCodes.Usage, $"'{portText}' is not a port number (1 to 65535).");
+        }
+
+        var visibility = (command.Flags.Contains("public"), command.Flags.Contains("private")) switch
+        {
+            (true, false) => "public",
+            (false, true) => "private",
+            _ => throw new CliException(ExitCodes.Usage, "cde port needs one of --public or --private."),
+        };
+        var result = await api.SendAsync(HttpMethod.Put, $"{WorkspacePath(command)}/ports/{port}", new { visibility }, null, cancellationToken);
+        await stdout.WriteLineAsync(command.Flags.Contains("json")
+            ? JsonSerializer.Serialize(result, CliJson.Options)
+            : $"Port {port} of {command.Argument(0, "workspace id")} is {visibility}{(visibility == "public" ? ": anyone with its URL reaches it" : ": only you reach it")}.");
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<int> SnapshotAsync(ApiClient api, CommandLine command, TextWriter stdout, CancellationToken cancellationToken)
+    {
+        var w = await api.SendAsync(HttpMethod.Post, WorkspacePath(command) + "/snapshots", null, null, cancellationToken);
+        await stdout.WriteLineAsync(command.Flags.Contains("json")
+            ? JsonSerializer.Serialize(w, CliJson.Options)
+            : $"Snapshot of {w.GetProperty("id").GetString()} asked for; `cde snapshots {w.GetProperty("id").GetString()}` lists it once taken.");
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<int> SnapshotsAsync(ApiClient api, CommandLine command, TextWriter stdout, CancellationToken cancellationToken)
+    {
+        var kept = (await api.GetAsync(WorkspacePath(command) + "/snapshots", cancellationToken)).EnumerateArray().ToList();
+        if (command.Flags.Contains("json"))
+        {
+            await stdout.WriteLineAsync(JsonSerializer.Serialize(kept, CliJson.Options));
+        }
+        else if (kept.Count == 0)
+        {
+            await stdout.WriteLineAsync("No snapshots yet: a stop takes one, and so does `cde snapshot <id>`.");
+        }
+        else
+        {
+            await WriteTableAsync(stdout, ["TAKEN (UTC)", "SIZE", "SNAPSHOT"], kept.Select(s => new[]
+            {
+                s.GetProperty("takenAt").GetDateTimeOffset().UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
+                Size(s.GetProperty("sizeBytes").GetInt64()),
+                s.GetProperty("id").GetString()!,
+            }));
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<int> RestoreAsync(ApiClient api, CommandLine command, TextWriter stdout, CancellationToken cancellationToken)
+    {
+        var snapshot = command.Argument(1, "snapshot (one of `cde snapshots <id>`)");
+        var w = await api.SendAsync(HttpMethod.Post, WorkspacePath(command) + "/restore", new { snapshotId = snapshot }, null, cancellationToken);
+        await stdout.WriteLineAsync(command.Flags.Contains("json")
+            ? JsonSerializer.Serialize(w, CliJson.Options)
+            : $"Starting {w.GetProperty("id").GetString()} from the snapshot {snapshot}.");
+        return ExitCodes.Ok;
+    }
+
+    private static string Size(long bytes) => bytes switch
+    {
+        < 1024 => $"{bytes} B",
+        < 1024 * 1024 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0.#} KiB"),
+        < 1024L * 1024 * 1024 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (1024.0 * 1024):0.#} MiB"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{bytes / (1024.0 * 1024 * 1024):0.##} GiB"),
+    };
+
+    /// <summary>Columns padded to their widest cell; the last one is not padded (a URL may be long).</summary>
+    private static async Task WriteTableAsync(TextWriter stdout, string[] header, IEnumerable<string[]> rows)
+    {
+        var all = rows.Prepend(header).ToList();
+        var widths = Enumerable.Range(0, header.Length).Select(c => all.Max(r => r[c].Length)).ToArray();
+        foreach (var row in all)
+        {
+            await stdout.WriteLineAsync(string.Join("  ", row.Select((cell, c) => c == header.Length - 1 ? cell : cell.PadRight(widths[c]))));
+        }
     }
 
     private static string WorkspacePath(CommandLine command) => $"/api/workspaces/{Uri.EscapeDataString(command.Argument(0, "workspace id"))}";

@@ -5,7 +5,7 @@ namespace CloudDevEnv.Cli;
 public sealed class CommandLine
 {
     private static readonly HashSet<string> ValueOptions = ["url", "token", "ref", "image", "idle-timeout", "machine", "devcontainer-path", "env", "secret"];
-    private static readonly HashSet<string> FlagOptions = ["json", "open", "f", "follow", "help"];
+    private static readonly HashSet<string> FlagOptions = ["json", "open", "f", "follow", "help", "public", "private"];
 
     private readonly Dictionary<string, List<string>> _values = new(StringComparer.Ordinal);
     private readonly List<string> _arguments = [];

@@ -90,6 +90,21 @@ public sealed class EndToEndTests : IAsyncLifetime
             Assert.Equal("dev server on 5173", await devServer.Response.Content.ReadAsStringAsync());
             var pathProxy = await FollowAsync(browser, $"http://{host}/proxy/5173/", cookie);
             Assert.DoesNotContain("dev server on 5173", await pathProxy.Content.ReadAsStringAsync());
+
+            // The port list finds it (read from the container's sockets), with its URL, and not the platform's own ports.
+            var listed = (await api.GetFromJsonAsync<JsonElement>($"/api/workspaces/{id}/ports")).EnumerateArray().ToList();
+            var port = Assert.Single(listed, p => p.GetProperty("port").GetInt32() == 5173);
+            Assert.True(port.GetProperty("listening").GetBoolean());
+            Assert.Equal("private", port.GetProperty("visibility").GetString());
+            Assert.Equal($"http://5173-{id}.localhost:{ports[1]}/", port.GetProperty("url").GetString());
+            Assert.DoesNotContain(listed, p => p.GetProperty("port").GetInt32() is 13337 or 61100);
+            Assert.Equal(HttpStatusCode.OK, (await api.PutAsJsonAsync($"/api/workspaces/{id}/ports/5173", new { visibility = "public" })).StatusCode);
+            var made = (await api.GetFromJsonAsync<JsonElement>($"/api/workspaces/{id}/ports")).EnumerateArray().Single(p => p.GetProperty("port").GetInt32() == 5173);
+            Assert.Equal("public", made.GetProperty("visibility").GetString());
+            using (var stranger = await Users.SignInAsync(silo.Api, "mallory"))
+            {
+                await Problems.AssertAsync(await stranger.GetAsync($"/api/workspaces/{id}/ports"), HttpStatusCode.NotFound);
+            }
         }
         finally
         {

@@ -19,6 +19,9 @@ public sealed class HostFixture : IAsyncLifetime
     /// <summary>The user named in Auth:Admins.</summary>
     public const string Admin = "root-admin";
 
+    /// <summary>The user named in Api:PrebuildPublishers (a CI account).</summary>
+    public const string PrebuildPublisher = "ci-prebuilds";
+
     private WebApplication? _app;
 
     public WorkspaceRuntimeDouble Runtime { get; } = new();
@@ -55,6 +58,7 @@ public sealed class HostFixture : IAsyncLifetime
             $"--Workspaces:LocalRepoRoots:0={RepoRoot}",
             "--Workspaces:HealthCheckInterval=00:00:00.200",
             $"--Auth:Admins:0={Admin}",
+            $"--Api:PrebuildPublishers:0={PrebuildPublisher}",
             $"--Api:CreateLimit={CreateLimit}",
             "--Api:CreateLimitWindow=01:00:00",
         ]);

@@ -240,4 +240,70 @@ public sealed class SnapshotTests : IAsyncLifetime
 
         Assert.Null(await Store.FindLatestAsync(id, CancellationToken.None));
     }
+
+    [Fact]
+    public async Task A_snapshot_asked_for_is_taken_at_once_and_listed_newest_first()
+    {
+        var (grain, id) = await RunningWorkspaceAsync();
+        _runtime.WriteFile(id, NotesPath, "first");
+        await grain.SnapshotAsync("owner");
+        await Eventually.TrueAsync(async () => SnapshotEvents(await grain.GetStatusAsync()).Length == 1, "the snapshot asked for");
+        var taken = SnapshotEvents(await grain.GetStatusAsync())[0];
+        Assert.Contains("(asked for by owner)", taken.Message);
+
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        _runtime.WriteFile(id, NotesPath, "second");
+        await grain.SnapshotAsync("owner");
+        await Eventually.TrueAsync(async () => SnapshotEvents(await grain.GetStatusAsync()).Length == 2, "the second snapshot");
+
+        var listed = await grain.ListSnapshotsAsync();
+        Assert.Equal(2, listed.Length);
+        Assert.True(listed[0].TakenAt > listed[1].TakenAt);
+        Assert.Equal("second", (await LatestSnapshotFilesAsync(id))["./hello/notes.txt"]);
+
+        // Only while running: a stopped workspace's stop took one.
+        await grain.StopAsync("owner");
+        await Eventually.PhaseAsync(grain, WorkspacePhase.Stopped);
+        var refused = await Assert.ThrowsAsync<WorkspaceRejectedException>(() => grain.SnapshotAsync("owner"));
+        Assert.Equal(WorkspaceRejection.Conflict, refused.Kind);
+    }
+
+    [Fact]
+    public async Task A_restore_starts_the_workspace_with_the_chosen_snapshots_files_in_place_of_what_is_there()
+    {
+        var (grain, id) = await RunningWorkspaceAsync();
+        _runtime.WriteFile(id, NotesPath, "the good version");
+        await grain.SnapshotAsync("owner");
+        await Eventually.TrueAsync(async () => SnapshotEvents(await grain.GetStatusAsync()).Length == 1, "the snapshot asked for");
+        var good = (await grain.ListSnapshotsAsync()).Single();
+
+        // Refused while it runs: the files would change under the user's feet.
+        var running = await Assert.ThrowsAsync<WorkspaceRejectedException>(() => grain.RestoreAsync(good.Id, "owner"));
+        Assert.Equal(WorkspaceRejection.Conflict, running.Kind);
+
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        _runtime.WriteFile(id, NotesPath, "broken");
+        _runtime.WriteFile(id, "/workspaces/hello/stray.txt", "made after the snapshot");
+        await grain.StopAsync("owner");
+        await Eventually.PhaseAsync(grain, WorkspacePhase.Stopped);
+        Assert.Equal(2, (await grain.ListSnapshotsAsync()).Length);
+
+        var unknown = await Assert.ThrowsAsync<WorkspaceRejectedException>(() => grain.RestoreAsync("no-such-snapshot.tar", "owner"));
+        Assert.Equal(("snapshotId", WorkspaceRejection.Invalid), (unknown.Field, unknown.Kind));
+        Assert.Equal(WorkspacePhase.Stopped, (await grain.GetStatusAsync()).Phase);
+
+        await grain.RestoreAsync(good.Id, "owner");
+        var back = await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
+        Assert.Equal("the good version", _runtime.ReadFile(id, NotesPath));
+        Assert.Null(_runtime.ReadFile(id, "/workspaces/hello/stray.txt"));
+        Assert.Contains(back.RecentEvents, e => e.Kind == WorkspaceEventKind.Snapshot && e.Message.Contains($"from the snapshot {good.Id}", StringComparison.Ordinal));
+
+        // Done once: the next start does not restore again.
+        _runtime.WriteFile(id, NotesPath, "kept across a plain restart");
+        await grain.StopAsync("owner");
+        await Eventually.PhaseAsync(grain, WorkspacePhase.Stopped);
+        await grain.StartAsync("owner");
+        await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
+        Assert.Equal("kept across a plain restart", _runtime.ReadFile(id, NotesPath));
+    }
 }

@@ -103,6 +103,12 @@ public sealed class WorkspacePolicyTests
         { "snapshot attempted in an earlier run", Facts() with { RunningSince = T0.AddMinutes(-31), SnapshotAttemptedAt = T0.AddHours(-5) },
             RunningVerdictKind.Snapshot, null, 0 },
         { "snapshots off", Facts() with { RunningSince = T0.AddHours(-2), SnapshotsEnabled = false }, RunningVerdictKind.Healthy, null, 0 },
+        { "snapshot asked for, the interval not yet past", Facts() with { SnapshotAttemptedAt = T0.AddMinutes(-1), SnapshotRequested = true },
+            RunningVerdictKind.Snapshot, null, 0 },
+        { "snapshot asked for with periodic ones off", Facts() with { SnapshotInterval = TimeSpan.Zero, SnapshotRequested = true },
+            RunningVerdictKind.Snapshot, null, 0 },
+        { "idle wins over a snapshot asked for", Facts() with { LastActivityAt = T0.AddHours(-1), SnapshotRequested = true },
+            RunningVerdictKind.Stop, "Stopping: no activity for 30 min.", 0 },
         { "idle wins over a due snapshot", Facts() with { RunningSince = T0.AddHours(-2), LastActivityAt = T0.AddHours(-1) },
             RunningVerdictKind.Stop, "Stopping: no activity for 30 min.", 0 },
     };

@@ -217,6 +217,20 @@ public sealed class WorkspaceRuntimeDouble : IWorkspaceRuntime
             return new ExecResult(0, string.Join('\n', children));
         }
 
+        if (command.Count >= 5 && command[0] == "/bin/sh" && command[3] == "cde-clean")
+        {
+            var cleaned = command[4];
+            var kept = command.Skip(5).ToList();
+            // find <folder> -mindepth 1 [! -path <kept>] -delete
+            foreach (var file in instance.Under(cleaned).Where(f => !kept.Contains(f)).ToList())
+            {
+                instance.Files.TryRemove(file, out _);
+                instance.Contents.TryRemove(file, out _);
+            }
+
+            return new ExecResult(0, string.Empty);
+        }
+
         if (command.Count > 1 && command[0] == "git" && command.Contains("clone"))
         {
             instance.Files[command[^1] + "/.git"] = true;

@@ -79,8 +79,8 @@ public sealed class WorkspaceFailureTests(WorkspaceClusterFixture fixture)
     {
         var repository = fixture.NewRepository("prebuild");
         repository.Write(".devcontainer/devcontainer.json", $"{{ \"image\": \"{WorkspaceImages.BaseImage}\" }}").Commit("one");
-        var registry = fixture.Client.GetGrain<IPrebuildRegistryGrain>(PrebuildKey.For(repository.Url, "main"));
-        await registry.RegisterAsync(WorkspaceImages.WorkspaceImage);
+        var registry = fixture.Client.GetGrain<IPrebuildRegistryGrain>(repository.Url);
+        await registry.RegisterAsync(new PrebuildRequest("main", WorkspaceImages.WorkspaceImage, null, "wdt-ci"));
         try
         {
             var id = fixture.NewId("prebuild");
@@ -96,7 +96,7 @@ public sealed class WorkspaceFailureTests(WorkspaceClusterFixture fixture)
         }
         finally
         {
-            await registry.UnregisterAsync();
+            await registry.UnregisterAsync("main");
         }
     }
 

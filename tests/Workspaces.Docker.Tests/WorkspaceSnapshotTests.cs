@@ -64,4 +64,42 @@ public sealed class WorkspaceSnapshotTests(WorkspaceClusterFixture fixture)
         Assert.Equal(0, await _probe.VolumeCountAsync(id));
         Assert.Null(await fixture.SiloServices.GetRequiredService<ISnapshotStore>().FindLatestAsync(id, CancellationToken.None));
     }
+
+    [Fact]
+    public async Task A_snapshot_taken_on_request_is_restored_over_later_changes_with_the_files_owner_kept()
+    {
+        var repository = fixture.NewRepository("restore");
+        repository.Write("README.md", "# test\n");
+        var head = repository.Commit("main");
+        var folder = "/workspaces/" + Path.GetFileName(repository.Path);
+        var id = fixture.NewId("restore");
+        var grain = fixture.Client.GetGrain<IWorkspaceGrain>(id);
+        await grain.CreateAsync(new WorkspaceSpec(repository.Url, null, "wdt-owner", null, null, null));
+        await _probe.PhaseAsync(grain, WorkspacePhase.Running, seconds: 150);
+        await _probe.ShAsync(id, $"echo good > {folder}/notes.txt", "vscode");
+
+        await grain.SnapshotAsync("wdt-owner");
+        for (var i = 0; i < 300 && (await grain.ListSnapshotsAsync()).IsEmpty; i++)
+        {
+            await Task.Delay(100);
+        }
+
+        var good = Assert.Single(await grain.ListSnapshotsAsync());
+        await _probe.ShAsync(id, $"echo broken > {folder}/notes.txt && rm {folder}/README.md && echo stray > {folder}/stray.txt", "vscode");
+        await grain.StopAsync("wdt-owner");
+        await _probe.PhaseAsync(grain, WorkspacePhase.Stopped);
+
+        await grain.RestoreAsync(good.Id, "wdt-owner");
+        var running = await _probe.PhaseAsync(grain, WorkspacePhase.Running, seconds: 120);
+        Assert.Contains(running.RecentEvents, e => e.Kind == WorkspaceEventKind.Snapshot && e.Message.Contains($"from the snapshot {good.Id}", StringComparison.Ordinal));
+        Assert.Equal("good", await _probe.ShAsync(id, $"cat {folder}/notes.txt", "vscode"));
+        Assert.NotEqual(0, (await _probe.TryShAsync(id, $"test -e {folder}/stray.txt")).ExitCode);
+        Assert.Equal("?? notes.txt", await _probe.ShAsync(id, $"git -C {folder} status --porcelain", "vscode"));
+        Assert.Equal(head, await _probe.ShAsync(id, $"git -C {folder} rev-parse HEAD", "vscode"));
+        Assert.Equal("vscode", await _probe.ShAsync(id, $"stat -c %U {folder}/notes.txt"));
+        Assert.True(await _probe.IdeAnswersAsync(grain), "code-server does not answer after the restore");
+
+        await grain.DeleteAsync("wdt-owner");
+        await _probe.PhaseAsync(grain, WorkspacePhase.Deleted);
+    }
 }

@@ -101,6 +101,7 @@ internal static class ApiDocumentTransformers
             new() { Name = "Workspaces", Description = "Launch, list, start, stop and delete workspaces, and follow their events." },
             new() { Name = "Access", Description = "Reach a workspace: single-use sign-in links for its IDE, and which of its ports are public." },
             new() { Name = "Identity", Description = "Who is calling, and the API tokens scripts and tools use." },
+            new() { Name = "Prebuilds", Description = "Prebuilt images registered for repositories, which launches start from." },
         };
 
         foreach (var operation in (document.Paths ?? []).Values.SelectMany(p => p.Operations ?? []).Select(o => o.Value))

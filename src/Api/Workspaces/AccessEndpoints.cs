@@ -20,6 +20,12 @@ public static partial class AccessEndpoints
 
     public sealed record PortsResponse(string Id, IReadOnlyList<int> PublicPorts);
 
+    /// <param name="Listening">Something in the workspace listens on it now.</param>
+    /// <param name="Declared">devcontainer.json lists it in forwardPorts.</param>
+    /// <param name="Visibility">"public" (anyone with the URL) or "private" (the owner only).</param>
+    /// <param name="Url">Where it is reached through the proxy.</param>
+    public sealed record PortResource(int Port, bool Listening, bool Declared, string Visibility, Uri Url);
+
     public static IEndpointRouteBuilder MapAccessEndpoints(this IEndpointRouteBuilder endpoints)
     {
         // Where a workspace host sends a browser that has no cookie for it (as Codespaces does): an anonymous browser
@@ -33,6 +39,13 @@ public static partial class AccessEndpoints
             .Produces<OpenResponse>()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
+        api.MapGet("/ports", ListPortsAsync)
+            .Produces<IReadOnlyList<PortResource>>()
+            .WithName("ListPorts")
+            .WithSummary("The workspace's ports: what listens now, what devcontainer.json forwards, and the public ones, each with its URL.")
+            .WithDescription("Every port something listens on is reachable at its own host (`<port>-<id>.<domain>`), declared or not; "
+                             + "`listening` is looked up when asked, and is false unless the workspace is Running.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapPut("/ports/{port:int}", SetPortAsync)
             .Accepts<PortVisibilityRequest>("application/json")
             .Produces<PortsResponse>()
@@ -86,6 +99,17 @@ public static partial class AccessEndpoints
 
         // The link grants the owner's access to the IDE host: the proxy checks it against the workspace's owner.
         return TypedResults.Ok(new OpenResponse(tokens.CreateSignInUrl(id, status.Spec.Owner)));
+    }
+
+    private static async Task<IResult> ListPortsAsync(string id, ClaimsPrincipal user, IGrainFactory grains, WorkspaceUrls urls)
+    {
+        if (await WorkspaceAccess.FindAsync(grains, id, user) is null)
+        {
+            return ApiProblems.NotFound(id);
+        }
+
+        var ports = await grains.GetGrain<IWorkspaceGrain>(id).GetPortsAsync();
+        return TypedResults.Ok(ports.Select(p => new PortResource(p.Port, p.Listening, p.Declared, p.Public ? "public" : "private", urls.GetWorkspaceUrl(id, p.Port))));
     }
 
     private static async Task<IResult> SetPortAsync(

@@ -17,6 +17,9 @@ public sealed record CreateWorkspaceRequest(
     Dictionary<string, string>? Environment = null,
     Dictionary<string, string>? Secrets = null);
 
+/// <summary>The body of <c>POST /api/workspaces/{id}/restore</c>: which snapshot.</summary>
+public sealed record RestoreWorkspaceRequest(string? SnapshotId);
+
 /// <summary>The body of <c>PATCH /api/workspaces/{id}</c>: what to change; a member left out stays as it is, an empty
 /// <c>displayName</c> clears it.</summary>
 public sealed record UpdateWorkspaceRequest(int? IdleTimeoutMinutes = null, string? DisplayName = null);

@@ -61,6 +61,22 @@ public static class WorkspaceEndpoints
         api.MapDelete("/{id}", (string id, HttpRequest request, ClaimsPrincipal user, IGrainFactory grains) => CommandAsync(id, request, user, grains, (g, actor) => g.DeleteAsync(actor)))
             .WithName("DeleteWorkspace")
             .WithSummary("Delete a workspace and its files.").ProducesProblem(StatusCodes.Status412PreconditionFailed).ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/{id}/snapshots", ListSnapshotsAsync)
+            .WithName("ListSnapshots")
+            .WithSummary("The kept snapshots of the workspace's /workspaces folder, newest first.")
+            .Produces<IReadOnlyList<SnapshotResource>>()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapPost("/{id}/snapshots", (string id, HttpRequest request, ClaimsPrincipal user, IGrainFactory grains) => CommandAsync(id, request, user, grains, (g, actor) => g.SnapshotAsync(actor)))
+            .WithName("SnapshotWorkspace")
+            .WithSummary("Snapshot the running workspace's /workspaces folder now; the events stream says when it is taken.")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status412PreconditionFailed);
+        api.MapPost("/{id}/restore", RestoreAsync)
+            .WithName("RestoreWorkspace")
+            .WithSummary("Start a stopped workspace with its /workspaces folder replaced by one of its snapshots.")
+            .Accepts<RestoreWorkspaceRequest>("application/json")
+            .Produces<WorkspaceResource>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status412PreconditionFailed);
         endpoints.MapGet("/api/machine-classes", (IOptions<ApiOptions> options) => TypedResults.Ok(options.Value.EffectiveMachineClasses
                 .Select(c => new MachineClassResource(c.Key, c.Value.Cpus, c.Value.MemoryMiB * 1024 * 1024))
                 .OrderBy(c => c.Cpus).ThenBy(c => c.MemoryBytes).ThenBy(c => c.Name, StringComparer.Ordinal)))
@@ -295,6 +311,34 @@ public static class WorkspaceEndpoints
         var change = new WorkspaceChange(body!.IdleTimeoutMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null, body.DisplayName);
         var result = await CommandAsync(id, request, user, grains, (g, actor) => g.UpdateAsync(change, actor));
         return result.Result is Accepted<WorkspaceResource> { Value: { } updated } ? TypedResults.Ok(updated) : result.Result;
+    }
+
+    private static async Task<IResult> ListSnapshotsAsync(string id, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        if (await WorkspaceAccess.FindAsync(grains, id, user) is null)
+        {
+            return ApiProblems.NotFound(id);
+        }
+
+        var kept = await grains.GetGrain<IWorkspaceGrain>(id).ListSnapshotsAsync();
+        return TypedResults.Ok(kept.Select(s => new SnapshotResource(s.Id, s.TakenAt, s.SizeBytes)));
+    }
+
+    private static async Task<IResult> RestoreAsync(
+        string id, HttpRequest request, ClaimsPrincipal user, IGrainFactory grains, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await RequestBody.ReadAsync<RestoreWorkspaceRequest>(request, ApiJson.Strict(json.Value.SerializerOptions), cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (string.IsNullOrWhiteSpace(body!.SnapshotId))
+        {
+            return ApiProblems.InvalidField("snapshotId", "snapshotId is required: one of the ids GET …/snapshots lists.");
+        }
+
+        return (await CommandAsync(id, request, user, grains, (g, actor) => g.RestoreAsync(body.SnapshotId, actor))).Result;
     }
 
     private static async Task<Results<Accepted<WorkspaceResource>, ProblemHttpResult>> CommandAsync(

@@ -53,6 +53,10 @@ public sealed record WorkspaceResource(
         [.. status.RecentEvents.TakeLast(eventCount).Select(WorkspaceEventResource.From)]);
 }
 
+/// <summary>A kept snapshot of a workspace's files.</summary>
+/// <param name="Id">What a restore names.</param>
+public sealed record SnapshotResource(string Id, DateTimeOffset TakenAt, long SizeBytes);
+
 /// <param name="Actor">Who caused the event: a user id, or "@platform" for the platform's own work.</param>
 public sealed record WorkspaceEventResource(long Sequence, DateTimeOffset At, WorkspaceEventKind Kind, WorkspacePhase Phase, string Message, string? Actor)
 {

@@ -35,6 +35,20 @@ public interface IWorkspaceGrain : IGrainWithStringKey
     [Alias("Delete")]
     Task<WorkspaceStatus> DeleteAsync(string actor);
 
+    /// <summary>The kept snapshots of its files, newest first.</summary>
+    [AlwaysInterleave, Alias("ListSnapshots")]
+    Task<ImmutableArray<WorkspaceSnapshot>> ListSnapshotsAsync();
+
+    /// <summary>Asks for a snapshot of the running workspace's files now; the events say when it is taken. Refused unless
+    /// Running (a stop takes one by itself), or when the platform keeps no snapshots.</summary>
+    [Alias("Snapshot")]
+    Task<WorkspaceStatus> SnapshotAsync(string actor);
+
+    /// <summary>Starts a stopped (or failed) workspace with its files replaced by the snapshot <paramref name="snapshotId"/>.
+    /// Refused while it runs (stop it first) and for a snapshot that is not kept.</summary>
+    [Alias("Restore")]
+    Task<WorkspaceStatus> RestoreAsync(string snapshotId, string actor);
+
     /// <summary>Where the proxy sends this workspace's traffic.</summary>
     [Alias("GetRoute")]
     Task<WorkspaceRoute> GetRouteAsync();
@@ -42,6 +56,11 @@ public interface IWorkspaceGrain : IGrainWithStringKey
     /// <summary>Makes a port reachable by anyone (public) or by the owner alone (private, the default).</summary>
     [Alias("SetPortVisibility")]
     Task<WorkspaceRoute> SetPortVisibilityAsync(int port, bool isPublic, string actor);
+
+    /// <summary>The workspace's ports: those something listens on now (when Running), those devcontainer.json forwards,
+    /// and the public ones; never the platform's own (the gateway, the IDE).</summary>
+    [AlwaysInterleave, Alias("GetPorts")]
+    Task<ImmutableArray<WorkspacePort>> GetPortsAsync();
 
     /// <summary>The proxy saw traffic at <paramref name="at"/>: postpones the idle stop.</summary>
     [OneWay, Alias("ReportActivity")]

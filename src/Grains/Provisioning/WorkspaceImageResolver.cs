@@ -78,13 +78,25 @@ public sealed partial class WorkspaceImageResolver(
         }
 
         notes.Insert(0, "no image was named in the request");
-        var key = PrebuildKey.For(spec.RepoUrl, spec.Ref);
-        if (await grains.GetGrain<IPrebuildRegistryGrain>(key).GetAsync() is { } prebuild)
+        var at = spec.Ref is null ? "the default branch" : spec.Ref;
+        if (await grains.GetGrain<IPrebuildRegistryGrain>(spec.RepoUrl).FindAsync(spec.Ref) is not { } prebuild)
+        {
+            notes.Insert(1, $"no prebuild is registered for {spec.RepoUrl} at {at}");
+        }
+        else if (prebuild.ConfigHash is { } built && built != ConfigHash(config))
+        {
+            // Stale: the repository's devcontainer.json changed since the prebuild, whose image would not match it.
+            notes.Insert(1, $"the prebuild {prebuild.Image} was built from another devcontainer.json than {config?.Location.RelativePath ?? "the repository's (it has none)"} at {at}");
+        }
+        else if (ImagePolicy.Refusal(prebuild.Image, spec.Owner, Options, provisioningOptions.Value) is { } refusal)
+        {
+            notes.Insert(1, $"the prebuild registered for {at} is not used: {refusal}");
+        }
+        else
         {
             return (prebuild.Image, ImageSource.Prebuild, null);
         }
 
-        notes.Insert(1, $"no prebuild is registered for {key}");
         if (config?.Build is { } build)
         {
             var tag = ImagePolicy.BuildTag(provisioningOptions.Value, spec.Owner, BuildHash(build, provisioningOptions.Value.MaxCheckoutBytes));
@@ -153,6 +165,10 @@ public sealed partial class WorkspaceImageResolver(
             notes.Add($"the tmpfs mount at {mount.Target} is not applied (only volume mounts are)");
         }
     }
+
+    /// <summary>The prebuild fingerprint of the devcontainer.json used, or null without one.</summary>
+    private static string? ConfigHash(DevContainerConfig? config) =>
+        config is null ? null : PrebuildConfigHash.Of(File.ReadAllBytes(config.Location.ConfigFilePath));
 
     private static DevContainerConfig? Load(string workspaceId, string folder, string repositoryName, string? path)
     {

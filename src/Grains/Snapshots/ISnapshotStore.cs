@@ -12,6 +12,9 @@ public interface ISnapshotStore
     /// store's retention. Nothing is visible unless the whole stream was stored.</summary>
     Task<SnapshotInfo> SaveAsync(string workspaceId, Stream tar, CancellationToken cancellationToken);
 
+    /// <summary>The workspace's complete snapshots, oldest first.</summary>
+    Task<IReadOnlyList<SnapshotInfo>> ListAsync(string workspaceId, CancellationToken cancellationToken);
+
     /// <summary>The newest complete snapshot of the workspace, or null when it has none.</summary>
     Task<SnapshotInfo?> FindLatestAsync(string workspaceId, CancellationToken cancellationToken);
 

@@ -70,10 +70,47 @@ public sealed partial class WorkspaceSnapshots(
             }
         }
 
+        await UnpackAsync(workspaceId, snapshot, cancellationToken);
+        return snapshot;
+    }
+
+    /// <summary>The workspace's snapshots, oldest first; none when snapshots are off.</summary>
+    public async Task<IReadOnlyList<SnapshotInfo>> ListAsync(string workspaceId, CancellationToken cancellationToken) =>
+        store is null ? [] : await store.ListAsync(workspaceId, cancellationToken);
+
+    /// <summary>Replaces the workspaces folder of a running instance with the snapshot <paramref name="key"/> (which the
+    /// owner chose), whatever the folder holds now.</summary>
+    /// <exception cref="WorkspaceRuntimeException">Permanent when the store no longer keeps that snapshot.</exception>
+    public async Task<SnapshotInfo> RestoreAsync(string workspaceId, string key, CancellationToken cancellationToken)
+    {
+        var snapshot = (await ListAsync(workspaceId, cancellationToken)).FirstOrDefault(s => s.Key == key)
+            ?? throw new WorkspaceRuntimeException($"The snapshot {key} is no longer kept; GET …/snapshots lists those that are.", isPermanent: true);
+
+        // Marked before the folder is emptied: a restore cut short at any point is done again from the start.
+        await runtime.ExecAsync(workspaceId, new ExecRequest(["touch", RestoringMarker], User: "0"), NullProgress.Instance, cancellationToken);
+        var emptied = await runtime.ExecAsync(
+            workspaceId,
+            new ExecRequest(["/bin/sh", "-c", "find \"$1\" -mindepth 1 ! -path \"$2\" -delete", "cde-clean", Folder, RestoringMarker], User: "0"),
+            NullProgress.Instance,
+            cancellationToken);
+        if (emptied.ExitCode != 0)
+        {
+            throw new WorkspaceRuntimeException($"Emptying {Folder} for the restore failed (exit {emptied.ExitCode}): {emptied.OutputTail.Trim()}", isPermanent: false);
+        }
+
+        await UnpackAsync(workspaceId, snapshot, cancellationToken);
+        return snapshot;
+    }
+
+    /// <summary>Unpacks into the (empty) folder under the restoring marker, marks the creation hooks as done there (they
+    /// ran when the snapshot's files were first made), then removes the marker.</summary>
+    private async Task UnpackAsync(string workspaceId, SnapshotInfo snapshot, CancellationToken cancellationToken)
+    {
+        var target = store ?? throw new InvalidOperationException("No snapshot store is configured.");
         try
         {
             await runtime.ExecAsync(workspaceId, new ExecRequest(["touch", RestoringMarker], User: "0"), NullProgress.Instance, cancellationToken);
-            await using (var tar = await store.OpenAsync(snapshot, cancellationToken))
+            await using (var tar = await target.OpenAsync(snapshot, cancellationToken))
             {
                 await runtime.RestoreAsync(workspaceId, Folder, tar, cancellationToken);
             }
@@ -89,7 +126,6 @@ public sealed partial class WorkspaceSnapshots(
         }
 
         LogRestored(workspaceId, snapshot.Key, snapshot.SizeBytes);
-        return snapshot;
     }
 
     public Task DeleteAllAsync(string workspaceId, CancellationToken cancellationToken) =>

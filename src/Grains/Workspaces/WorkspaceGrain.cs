@@ -155,6 +155,13 @@ public sealed partial class WorkspaceGrain(
             return Status();
         }
 
+        await StartWithAsync(actor, "Start requested.", restoreFrom: null);
+        return Status();
+    }
+
+    /// <summary>Asks for Running as one change, holding a run slot: a plain start, or one that restores a snapshot first.</summary>
+    private async Task StartWithAsync(string actor, string message, string? restoreFrom)
+    {
         await AcquireRunSlotAsync(Owner);
         try
         {
@@ -167,7 +174,9 @@ public sealed partial class WorkspaceGrain(
                 }
 
                 s.Desired = DesiredState.Running;
-                Record(WorkspaceEventKind.Command, "Start requested.", actor: actor);
+                // A restore that failed is not tried again by a plain start: the failure said why.
+                s.RestoreFrom = restoreFrom;
+                Record(WorkspaceEventKind.Command, message, actor: actor);
                 if (s.Phase == WorkspacePhase.Failed)
                 {
                     Transition(WorkspacePhase.Pending, "Retrying after a failure.");
@@ -182,7 +191,70 @@ public sealed partial class WorkspaceGrain(
 
         await SyncReminderAsync();
         Dirty();
+    }
+
+    async Task<ImmutableArray<WorkspaceSnapshot>> IWorkspaceGrain.ListSnapshotsAsync()
+    {
+        EnsureExists();
+        var kept = await snapshots.ListAsync(Id, CancellationToken.None);
+        return [.. kept.Reverse().Select(s => new WorkspaceSnapshot(s.Key, s.TakenAt, s.SizeBytes))];
+    }
+
+    async Task<WorkspaceStatus> IWorkspaceGrain.SnapshotAsync(string actor)
+    {
+        EnsureExists();
+        EnsureNotDeleted("snapshot");
+        EnsureSnapshotsOn();
+        if (S.Phase != WorkspacePhase.Running || S.Desired != DesiredState.Running)
+        {
+            throw new WorkspaceRejectedException(
+                WorkspaceRejection.Conflict,
+                $"Only a running workspace is snapshotted on request; '{Id}' is {S.Phase}{(S.Phase == WorkspacePhase.Stopped ? " (its stop took one)" : string.Empty)}.");
+        }
+
+        if (S.SnapshotRequestedBy is null)
+        {
+            await ChangeAsync(s =>
+            {
+                s.SnapshotRequestedBy = actor;
+                Record(WorkspaceEventKind.Command, "Snapshot requested.", actor: actor);
+            });
+        }
+
+        Dirty();
         return Status();
+    }
+
+    async Task<WorkspaceStatus> IWorkspaceGrain.RestoreAsync(string snapshotId, string actor)
+    {
+        ArgumentNullException.ThrowIfNull(snapshotId);
+        EnsureExists();
+        EnsureNotDeleted("restore");
+        EnsureSnapshotsOn();
+        if (S.Phase is not (WorkspacePhase.Stopped or WorkspacePhase.Failed) || S.Desired == DesiredState.Running && S.Phase != WorkspacePhase.Failed)
+        {
+            throw new WorkspaceRejectedException(
+                WorkspaceRejection.Conflict,
+                $"A restore replaces the workspace's {WorkspaceSnapshots.Folder}: stop '{Id}' first (it is {S.Phase}), then restore.");
+        }
+
+        var kept = await snapshots.ListAsync(Id, CancellationToken.None);
+        if (kept.FirstOrDefault(s => s.Key == snapshotId) is not { } chosen)
+        {
+            throw new WorkspaceRejectedException(
+                WorkspaceRejection.Invalid, $"Workspace '{Id}' keeps no snapshot '{snapshotId}'; GET …/snapshots lists the ones it keeps.", "snapshotId");
+        }
+
+        await StartWithAsync(actor, string.Create(CultureInfo.InvariantCulture, $"Restore of the snapshot {chosen.Key} taken at {chosen.TakenAt:u} requested."), chosen.Key);
+        return Status();
+    }
+
+    private void EnsureSnapshotsOn()
+    {
+        if (!snapshots.IsEnabled)
+        {
+            throw new WorkspaceRejectedException(WorkspaceRejection.Conflict, "This platform keeps no snapshots: its operator configured no snapshot store.");
+        }
     }
 
     async Task<WorkspaceStatus> IWorkspaceGrain.StopAsync(string actor)
@@ -294,6 +366,27 @@ public sealed partial class WorkspaceGrain(
         }
 
         return Route();
+    }
+
+    /// <summary>How long a look at the listening ports may take before the answer goes without them.</summary>
+    private static readonly TimeSpan PortsTimeout = TimeSpan.FromSeconds(5);
+
+    async Task<ImmutableArray<WorkspacePort>> IWorkspaceGrain.GetPortsAsync()
+    {
+        EnsureExists();
+        IReadOnlySet<int> listening = new HashSet<int>();
+        if (S.Phase == WorkspacePhase.Running)
+        {
+            using var timeout = new CancellationTokenSource(PortsTimeout);
+            listening = await Ports.ListeningPorts.ReadAsync(runtime, Id, timeout.Token);
+        }
+
+        var declared = S.Plan?.ForwardPorts ?? [];
+        return [.. listening.Concat(declared).Concat(S.PublicPorts)
+            .Where(p => p != Options.GatewayPort && p != Options.IdePort)
+            .Distinct()
+            .Order()
+            .Select(p => new WorkspacePort(p, listening.Contains(p), declared.Contains(p), S.PublicPorts.Contains(p)))];
     }
 
     async Task IWorkspaceGrain.ReportActivityAsync(DateTimeOffset at)
@@ -430,9 +523,20 @@ public sealed partial class WorkspaceGrain(
                 return true;
 
             case WorkspaceStep.Initialize:
+                // A restore the owner asked for replaces the folder, whatever it holds.
+                if (S.RestoreFrom is { } chosen)
+                {
+                    var put = await snapshots.RestoreAsync(Id, chosen, cancellationToken);
+                    S.RestoreFrom = null;
+                    Record(WorkspaceEventKind.Snapshot, string.Create(
+                        CultureInfo.InvariantCulture,
+                        $"Restored {WorkspaceSnapshots.Folder} from the snapshot {put.Key} taken at {put.TakenAt:u} ({put.SizeBytes} bytes), as asked."));
+                    await PersistAsync();
+                }
+
                 // A fresh instance (removed behind our back, or on another machine) gets its files back from the
                 // latest snapshot instead of a clone; InitializeAsync then finds the clone there and runs postStart only.
-                if (await snapshots.RestoreIfEmptyAsync(Id, cancellationToken) is { } restored)
+                else if (await snapshots.RestoreIfEmptyAsync(Id, cancellationToken) is { } restored)
                 {
                     Record(WorkspaceEventKind.Snapshot, string.Create(
                         CultureInfo.InvariantCulture,
@@ -493,8 +597,10 @@ public sealed partial class WorkspaceGrain(
     {
         if (S.Phase != WorkspacePhase.Stopping)
         {
-            // Only a workspace that was Running has files worth keeping: earlier phases may hold half a clone.
+            // Only a workspace that was Running has files worth keeping: earlier phases may hold half a clone. The stop's
+            // snapshot stands for one asked for and not yet taken.
             S.SnapshotOnStop = S.Phase == WorkspacePhase.Running;
+            S.SnapshotRequestedBy = null;
             await TransitionAsync(WorkspacePhase.Stopping);
         }
 
@@ -519,7 +625,7 @@ public sealed partial class WorkspaceGrain(
         var now = time.GetUtcNow();
         var verdict = WorkspacePolicy.JudgeRunning(new RunningFacts(
             instance, ideAnswered, _ideSilentChecks, now, S.LastActivityAt, S.RunningSince, S.Spec!.IdleTimeout!.Value, Options.MaxLifetime,
-            snapshots.IsEnabled, Options.SnapshotInterval, S.SnapshotAttemptedAt));
+            snapshots.IsEnabled, Options.SnapshotInterval, S.SnapshotAttemptedAt, S.SnapshotRequestedBy is not null));
         _ideSilentChecks = verdict.SilentChecks;
         switch (verdict.Kind)
         {
@@ -533,8 +639,11 @@ public sealed partial class WorkspaceGrain(
 
             case RunningVerdictKind.Snapshot:
                 // Rides on the health check rather than a timer of its own: it needs the running container just confirmed.
+                // A request stays stored until the snapshot was tried, so that a crash mid-snapshot tries it again.
+                var why = S.SnapshotRequestedBy is { } by ? $"asked for by {by}" : "periodic";
                 S.SnapshotAttemptedAt = now;
-                await TrySnapshotAsync("periodic", cancellationToken);
+                S.SnapshotRequestedBy = null;
+                await TrySnapshotAsync(why, cancellationToken);
                 return false;
 
             default:

@@ -46,7 +46,8 @@ public readonly record struct RunningFacts(
     TimeSpan MaxLifetime,
     bool SnapshotsEnabled,
     TimeSpan SnapshotInterval,
-    DateTimeOffset? SnapshotAttemptedAt);
+    DateTimeOffset? SnapshotAttemptedAt,
+    bool SnapshotRequested = false);
 
 /// <param name="Why">For Interrupted and Stop: the words the workspace's events show.</param>
 /// <param name="SilentChecks">Health checks in a row the IDE has not answered, this one included.</param>
@@ -160,7 +161,18 @@ public static class WorkspacePolicy
     /// at every check), or from the start of the run.</summary>
     private static bool IsSnapshotDue(RunningFacts f)
     {
-        if (!f.SnapshotsEnabled || f.SnapshotInterval <= TimeSpan.Zero)
+        if (!f.SnapshotsEnabled)
+        {
+            return false;
+        }
+
+        // Asked for by the owner: taken at this check, whatever the interval.
+        if (f.SnapshotRequested)
+        {
+            return true;
+        }
+
+        if (f.SnapshotInterval <= TimeSpan.Zero)
         {
             return false;
         }

@@ -35,7 +35,7 @@ public static partial class WorkspaceSpecValidator
             throw Invalid("ref", "ref must be a branch or tag name (letters, digits, '.', '_', '-', '/' and '+'; not starting with '-').");
         }
 
-        if (spec.Image is not null && (spec.Image.Length > 255 || !ImageReference().IsMatch(spec.Image)))
+        if (spec.Image is not null && !IsImageReference(spec.Image))
         {
             throw Invalid("image", "image must be an image reference such as 'registry.example.com/team/image:tag'.");
         }
@@ -72,6 +72,9 @@ public static partial class WorkspaceSpecValidator
 
         return spec with { IdleTimeout = idle, Resources = resources };
     }
+
+    /// <summary>name[:tag][@digest], lower-case path components as the distribution spec allows, at most 255 characters.</summary>
+    public static bool IsImageReference(string image) => image.Length <= 255 && ImageReference().IsMatch(image);
 
     /// <summary>Checks the secrets given with a create: named as variables are, none named like a variable of the spec.</summary>
     /// <exception cref="WorkspaceRejectedException">With kind Invalid and the field <c>secrets</c>.</exception>

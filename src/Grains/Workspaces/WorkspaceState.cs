@@ -63,4 +63,11 @@ public sealed class WorkspaceState
 
     /// <summary>The workspace's secrets by name, each sealed by <see cref="Secrets.SecretSealer"/>: never a value in the clear.</summary>
     [Id(21)] public Dictionary<string, string> Secrets { get; set; } = [];
+
+    /// <summary>Who asked for a snapshot that the next health check takes; null when none is asked for.</summary>
+    [Id(22)] public string? SnapshotRequestedBy { get; set; }
+
+    /// <summary>The snapshot the next Initializing step puts in place of the workspaces folder (a restore the owner asked
+    /// for); cleared once it is there.</summary>
+    [Id(23)] public string? RestoreFrom { get; set; }
 }

@@ -35,6 +35,9 @@ public sealed partial class LocalFolderSnapshotStore(
         return new SnapshotInfo(workspaceId, key, takenAt, size);
     }
 
+    public Task<IReadOnlyList<SnapshotInfo>> ListAsync(string workspaceId, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<SnapshotInfo>>([.. List(FolderOf(workspaceId)).Select(f => Describe(workspaceId, f))]);
+
     public Task<SnapshotInfo?> FindLatestAsync(string workspaceId, CancellationToken cancellationToken)
     {
         var latest = List(FolderOf(workspaceId)).LastOrDefault();

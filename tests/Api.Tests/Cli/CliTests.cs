@@ -142,4 +142,65 @@ public sealed class CliTests(HostFixture host) : IDisposable
         var rm = await TerminalAsync($"dotnet {cde} rm {id}");
         Assert.Equal((0, $"Deleting {id}."), (rm.Exit, rm.Output.Trim()));
     }
+
+    [Fact]
+    public async Task Launch_options_ports_and_snapshots_from_the_command_line()
+    {
+        var env = await LoggedInAsync();
+        env["MY_TOKEN"] = "from-the-shell-" + Guid.NewGuid().ToString("N");
+        var repo = $"https://github.com/octo/cli-{Guid.NewGuid():N}";
+        host.Runtime.RepositoryFiles[repo] = new Dictionary<string, string>
+        {
+            [".devcontainer/devcontainer.json"] = """{ "image": "example.org/default:1" }""",
+            [".devcontainer/web/devcontainer.json"] = """{ "image": "example.org/web:1", "forwardPorts": [3000] }""",
+        };
+
+        var up = await CdeAsync(env, "up", repo, "--devcontainer-path", ".devcontainer/web/devcontainer.json", "--env", "GREETING=hi", "--env", "MODE=dev", "--secret", "MY_TOKEN", "--json");
+        Assert.True(up.Exit == ExitCodes.Ok, up.Err);
+        var w = JsonDocument.Parse(up.Out).RootElement;
+        var id = w.GetProperty("id").GetString()!;
+        Assert.Equal("example.org/web:1", w.GetProperty("image").GetString());
+        Assert.Equal(["GREETING", "MODE"], w.GetProperty("environment").EnumerateObject().Select(p => p.Name).Order());
+        Assert.Equal(["MY_TOKEN"], w.GetProperty("secrets").EnumerateArray().Select(e => e.GetString()));
+        Assert.DoesNotContain(env["MY_TOKEN"], up.Out, StringComparison.Ordinal);
+        Assert.Equal(env["MY_TOKEN"], Assert.Single(host.Runtime.Execs(id), e => e.Detached).Environment!["MY_TOKEN"]);
+
+        var ports = await CdeAsync(env, "ports", id);
+        Assert.Matches(@"^PORT\s+LISTENING\s+FORWARDED\s+VISIBILITY\s+URL\n3000\s+no\s+yes\s+private\s+http://3000-" + id + @"\.localhost:\d+/\n$", ports.Out);
+        Assert.Equal($"Port 3000 of {id} is public: anyone with its URL reaches it.\n", (await CdeAsync(env, "port", id, "3000", "--public")).Out);
+        Assert.Equal("public", JsonDocument.Parse((await CdeAsync(env, "ports", id, "--json")).Out).RootElement[0].GetProperty("visibility").GetString());
+        Assert.Equal(ExitCodes.Usage, (await CdeAsync(env, "port", id, "3000")).Exit);
+        Assert.Equal(ExitCodes.Usage, (await CdeAsync(env, "port", id, "http", "--private")).Exit);
+        var ide = await CdeAsync(env, "port", id, "13337", "--public");
+        Assert.Equal((ExitCodes.Failure, $"cde: Port 13337 is the workspace's IDE; it is private to its owner and cannot be made public.\n"), (ide.Exit, ide.Err));
+
+        Assert.Contains("No snapshots yet", (await CdeAsync(env, "snapshots", id)).Out);
+        Assert.Equal($"Snapshot of {id} asked for; `cde snapshots {id}` lists it once taken.\n", (await CdeAsync(env, "snapshot", id)).Out);
+        var kept = new List<JsonElement>();
+        for (var i = 0; i < 100 && kept.Count == 0; i++)
+        {
+            await Task.Delay(100);
+            kept = [.. JsonDocument.Parse((await CdeAsync(env, "snapshots", id, "--json")).Out).RootElement.EnumerateArray()];
+        }
+
+        var snapshot = Assert.Single(kept).GetProperty("id").GetString()!;
+        Assert.Matches(@"^TAKEN \(UTC\)\s+SIZE\s+SNAPSHOT\n\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+[\d.]+ (B|KiB)\s+" + System.Text.RegularExpressions.Regex.Escape(snapshot) + "\n$",
+            (await CdeAsync(env, "snapshots", id)).Out);
+
+        var whileRunning = await CdeAsync(env, "restore", id, snapshot);
+        Assert.Equal(ExitCodes.Failure, whileRunning.Exit);
+        Assert.Contains("stop", whileRunning.Err, StringComparison.Ordinal);
+        await CdeAsync(env, "stop", id);
+        using (var api = Users.WithToken(host.Api, env["CDE_TOKEN"]))
+        {
+            await Phases.WaitAsync(api, id, "Stopped");
+            Assert.Equal($"Starting {id} from the snapshot {snapshot}.\n", (await CdeAsync(env, "restore", id, snapshot)).Out);
+            var back = await Phases.WaitAsync(api, id, "Running");
+            Assert.Contains(back.GetProperty("events").EnumerateArray(), e => e.GetProperty("message").GetString()!.Contains($"from the snapshot {snapshot}", StringComparison.Ordinal));
+        }
+
+        Assert.Equal(ExitCodes.Usage, (await CdeAsync(env, "restore", id)).Exit);
+        Assert.Equal(ExitCodes.Usage, (await CdeAsync(env, "up", repo, "--secret", "NOT_SET_ANYWHERE")).Exit);
+        await CdeAsync(env, "rm", id);
+    }
 }

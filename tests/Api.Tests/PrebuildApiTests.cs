@@ -1,0 +1,96 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace CloudDevEnv.Api.Tests;
+
+/// <summary>Prebuild registration for CI: who may register (it decides what everyone runs), what may be registered, and
+/// that the next launch of the repository uses it unless its devcontainer.json changed since.</summary>
+[Collection(HostCollection.Name)]
+public sealed class PrebuildApiTests(HostFixture host)
+{
+    private const string Config = """{ "image": "example.org/from-config:1" }""";
+
+    private static string Sha256(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+
+    private async Task<HttpClient> PublisherAsync()
+    {
+        using var session = await host.SignInAsync(HostFixture.PrebuildPublisher);
+        var (_, token) = await Users.CreateTokenAsync(session, "ci");
+        return Users.WithToken(host.Api, token);
+    }
+
+    [Fact]
+    public async Task A_publisher_registers_and_the_next_launch_at_that_ref_starts_from_it_by_anyone()
+    {
+        var repo = $"https://github.com/octo/pre-{Guid.NewGuid():N}";
+        host.Runtime.RepositoryFiles[repo] = new Dictionary<string, string> { [".devcontainer/devcontainer.json"] = Config };
+        using var ci = await PublisherAsync();
+        var registered = await ci.PostAsJsonAsync("/api/prebuilds", new { repoUrl = repo, @ref = "main", image = "ghcr.io/octo/pre:abc123", configHash = Sha256(Config) });
+        Assert.Equal(HttpStatusCode.Created, registered.StatusCode);
+        var body = await registered.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal((HostFixture.PrebuildPublisher, "main"), (body.GetProperty("registeredBy").GetString(), body.GetProperty("ref").GetString()));
+
+        using var user = await host.SignInAsync(Users.NewName());
+        var listed = await user.GetFromJsonAsync<JsonElement>($"/api/prebuilds?repo={Uri.EscapeDataString(repo)}");
+        Assert.Equal(["ghcr.io/octo/pre:abc123"], listed.EnumerateArray().Select(p => p.GetProperty("image").GetString()));
+
+        var at = await LaunchAsync(user, repo, "main");
+        Assert.Equal(("Prebuild", "ghcr.io/octo/pre:abc123"), (at.GetProperty("imageSource").GetString(), at.GetProperty("image").GetString()));
+
+        // Another ref has none registered: devcontainer.json's image, and the note says why.
+        var other = await LaunchAsync(user, repo, "feature");
+        Assert.Equal("DevContainerImage", other.GetProperty("imageSource").GetString());
+        Assert.Contains($"no prebuild is registered for {repo} at feature", other.GetProperty("imageNotes").EnumerateArray().Select(n => n.GetString()));
+
+        Assert.Equal(HttpStatusCode.NoContent, (await ci.DeleteAsync($"/api/prebuilds?repo={Uri.EscapeDataString(repo)}&ref=main")).StatusCode);
+        Assert.Empty((await user.GetFromJsonAsync<JsonElement>($"/api/prebuilds?repo={Uri.EscapeDataString(repo)}")).EnumerateArray());
+    }
+
+    [Fact]
+    public async Task A_prebuild_of_another_devcontainer_json_is_stale_and_not_used()
+    {
+        var repo = $"https://github.com/octo/stale-{Guid.NewGuid():N}";
+        host.Runtime.RepositoryFiles[repo] = new Dictionary<string, string> { [".devcontainer/devcontainer.json"] = Config };
+        using var ci = await PublisherAsync();
+        var older = Sha256("""{ "image": "example.org/older:1" }""");
+        Assert.Equal(HttpStatusCode.Created, (await ci.PostAsJsonAsync("/api/prebuilds", new { repoUrl = repo, image = "ghcr.io/octo/stale:1", configHash = older })).StatusCode);
+
+        using var user = await host.SignInAsync(Users.NewName());
+        var launched = await LaunchAsync(user, repo, null);
+        Assert.Equal(("DevContainerImage", "example.org/from-config:1"), (launched.GetProperty("imageSource").GetString(), launched.GetProperty("image").GetString()));
+        Assert.Contains(launched.GetProperty("imageNotes").EnumerateArray(), n =>
+            n.GetString()!.Contains("ghcr.io/octo/stale:1 was built from another devcontainer.json than .devcontainer/devcontainer.json", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Registering_takes_a_publisher_and_a_runnable_image_and_refusals_change_nothing()
+    {
+        var repo = $"https://github.com/octo/guarded-{Guid.NewGuid():N}";
+        using var someone = await host.SignInAsync(Users.NewName());
+        await Problems.AssertAsync(await someone.PostAsJsonAsync("/api/prebuilds", new { repoUrl = repo, image = "ghcr.io/evil/backdoor:1" }), HttpStatusCode.Forbidden);
+        await Problems.AssertAsync(await someone.DeleteAsync($"/api/prebuilds?repo={Uri.EscapeDataString(repo)}"), HttpStatusCode.Forbidden);
+
+        using var ci = await PublisherAsync();
+        await Problems.AssertAsync(await ci.PostAsJsonAsync("/api/prebuilds", new { repoUrl = repo, image = "Not An Image" }), HttpStatusCode.BadRequest, "image");
+        // A user's own build may hold their sources: never everyone's prebuild.
+        await Problems.AssertAsync(await ci.PostAsJsonAsync("/api/prebuilds", new { repoUrl = repo, image = "clouddevenv/build/0123456789abcdef/cafe" }), HttpStatusCode.BadRequest, "image");
+        await Problems.AssertAsync(await ci.PostAsJsonAsync("/api/prebuilds", new { repoUrl = repo, image = "ghcr.io/octo/x:1", configHash = "abc" }), HttpStatusCode.BadRequest, "configHash");
+        await Problems.AssertAsync(await ci.PostAsJsonAsync("/api/prebuilds", new { repoUrl = "http://plain.example/x", image = "ghcr.io/octo/x:1" }), HttpStatusCode.BadRequest, "repoUrl");
+        await Problems.AssertAsync(await ci.PostAsJsonAsync("/api/prebuilds", new { repoUrl = repo, image = "ghcr.io/octo/x:1", @ref = "-x" }), HttpStatusCode.BadRequest, "ref");
+        await Problems.AssertAsync(await ci.GetAsync("/api/prebuilds"), HttpStatusCode.BadRequest, "repo");
+        Assert.Empty((await ci.GetFromJsonAsync<JsonElement>($"/api/prebuilds?repo={Uri.EscapeDataString(repo)}")).EnumerateArray());
+
+        using var admin = await host.SignInAsync(HostFixture.Admin);
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/api/prebuilds", new { repoUrl = repo, image = "ghcr.io/octo/x:1" })).StatusCode);
+    }
+
+    private static async Task<JsonElement> LaunchAsync(HttpClient user, string repo, string? gitRef)
+    {
+        var created = await user.PostAsJsonAsync("/api/workspaces", gitRef is null ? new { repoUrl = repo } : (object)new { repoUrl = repo, @ref = gitRef });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        var running = await Phases.WaitAsync(user, id, "Running");
+        Assert.Equal(HttpStatusCode.Accepted, (await user.DeleteAsync($"/api/workspaces/{id}")).StatusCode);
+        return running;
+    }
+}
