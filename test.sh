@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test.sh: runs every test of CloudDevEnv. Installs and starts what the tests need, idempotently:
 # the .NET packages, a Docker engine (Debian's docker.io), git and strace, the locally built workspace
-# images, and the npm peers (the devcontainer reference CLI, an OpenID provider). Prints one closing
+# images, and the peers (the devcontainer reference CLI, an OpenID provider, Redocly, Kiota). Prints one closing
 # line: "N passed, N failed, N skipped".
 #
 #   ./test.sh                 everything
@@ -25,8 +25,9 @@ bash scripts/install-test-packages.sh
 say "2/5 workspace images (built once; minutes on a new machine)"
 bash scripts/build-images.sh
 
-say "3/5 npm tools the tests run as peers (devcontainer CLI, OpenID provider)"
+say "3/5 tools the tests run as peers (npm: devcontainer CLI, OpenID provider, Redocly; dotnet: Kiota)"
 bash scripts/install-node-tools.sh
+dotnet tool restore
 
 say "4/5 build"
 dotnet build CloudDevEnv.sln --nologo -v quiet -clp:ErrorsOnly

@@ -68,6 +68,13 @@ public sealed class OpenApiDocumentTests(HostFixture host)
             && unauthorized.GetProperty("content").TryGetProperty("application/problem+json", out _),
             $"{o.Method} {o.Path} does not declare its 401 problem"));
 
+        Assert.All(operations, o => Assert.True(
+            o.Operation.TryGetProperty("parameters", out var parameters)
+            && parameters.EnumerateArray().Any(p => p.TryGetProperty("$ref", out var r) && r.GetString() == "#/components/parameters/ApiVersion"),
+            $"{o.Method} {o.Path} does not take the Api-Version header"));
+        var version = document.GetProperty("components").GetProperty("parameters").GetProperty("ApiVersion");
+        Assert.Equal(("Api-Version", "header"), (version.GetProperty("name").GetString(), version.GetProperty("in").GetString()));
+
         Assert.Equal("http", document.GetProperty("components").GetProperty("securitySchemes").GetProperty("bearer").GetProperty("type").GetString());
         Assert.True(document.GetProperty("security")[0].TryGetProperty("bearer", out _));
 

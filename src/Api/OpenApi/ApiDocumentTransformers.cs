@@ -11,6 +11,7 @@ internal static class ApiDocumentTransformers
 {
     private const string Bearer = "bearer";
     private const string Problem = "application/problem+json";
+    private const string VersionParameter = "ApiVersion";
 
     public static void Configure(OpenApiOptions options)
     {
@@ -104,8 +105,22 @@ internal static class ApiDocumentTransformers
             new() { Name = "Prebuilds", Description = "Prebuilt images registered for repositories, which launches start from." },
         };
 
+        // Every operation takes the version header (GitHub's scheme); one definition, referenced by each.
+        document.Components.Parameters ??= new Dictionary<string, IOpenApiParameter>();
+        document.Components.Parameters[VersionParameter] = new OpenApiParameter
+        {
+            Name = ApiVersions.Header,
+            In = ParameterLocation.Header,
+            Required = false,
+            Description = $"The API version the caller was written against (a date). Without it, the newest ({ApiVersions.Current}); "
+                + "every answer names the version that served it in the same header.",
+            Schema = new OpenApiSchema { Type = JsonSchemaType.String, Enum = [.. ApiVersions.Supported.Select(v => (System.Text.Json.Nodes.JsonNode)v)] },
+        };
+
         foreach (var operation in (document.Paths ?? []).Values.SelectMany(p => p.Operations ?? []).Select(o => o.Value))
         {
+            operation.Parameters ??= [];
+            operation.Parameters.Add(new OpenApiParameterReference(VersionParameter, document));
             operation.Responses ??= new OpenApiResponses();
             AddProblem(document, operation.Responses, "401", "No valid credential: sign in, or send an API token.");
             AddProblem(document, operation.Responses, "503", "The platform could not answer or store the change in time; nothing was changed, try again.");
