@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
+using CloudDevEnv.Access;
 using CloudDevEnv.Api.Identity;
 using CloudDevEnv.Api.Pages;
 using CloudDevEnv.Api.Problems;
@@ -20,6 +21,8 @@ public static class ApiServiceCollectionExtensions
         services.AddExceptionHandler<ApiExceptionHandler>();
         services.AddOpenApi(OpenApi.ApiDocumentTransformers.Configure);
         services.AddApiIdentity(configuration);
+        // Sign-in links to workspace hosts, and the pages the proxy shows too.
+        services.AddWorkspaceAccessTokens(configuration);
         services.AddRateLimiter(o =>
         {
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;

@@ -2,6 +2,7 @@ using CloudDevEnv.Grains.Identity;
 using CloudDevEnv.Grains.Provisioning;
 using CloudDevEnv.Grains.Snapshots;
 using CloudDevEnv.Grains.Workspaces;
+using CloudDevEnv.Platform;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -19,10 +20,7 @@ public static class GrainsServiceCollectionExtensions
             .Bind(configuration.GetSection(WorkspaceOptions.SectionName))
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        services.AddOptions<WorkspaceUrlOptions>()
-            .Bind(configuration.GetSection(WorkspaceUrlOptions.SectionName))
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        services.AddPublicAddress(configuration);
         services.AddOptions<ApiTokenOptions>()
             .Bind(configuration.GetSection(ApiTokenOptions.SectionName))
             .ValidateDataAnnotations()

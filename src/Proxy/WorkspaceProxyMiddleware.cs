@@ -2,7 +2,6 @@ using CloudDevEnv.Contracts.Workspaces;
 using CloudDevEnv.Proxy.Access;
 using CloudDevEnv.Proxy.Forwarding;
 using CloudDevEnv.Proxy.Hosts;
-using CloudDevEnv.Proxy.Pages;
 using CloudDevEnv.Proxy.Routing;
 using CloudDevEnv.Proxy.Workspaces;
 using Microsoft.AspNetCore.Http;

@@ -2,7 +2,6 @@ using CloudDevEnv.Proxy.Access;
 using CloudDevEnv.Proxy.Activity;
 using CloudDevEnv.Proxy.Forwarding;
 using CloudDevEnv.Proxy.Hosts;
-using CloudDevEnv.Proxy.Pages;
 using CloudDevEnv.Proxy.Routing;
 using CloudDevEnv.Proxy.Workspaces;
 using Microsoft.Extensions.Configuration;
@@ -21,6 +20,11 @@ public static class WorkspaceProxyServiceCollectionExtensions
     public static IServiceCollection AddWorkspaceProxy(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddWorkspaceAccessTokens(configuration);
+        services.AddOptions<WorkspaceProxyOptions>()
+            .Bind(configuration.GetSection(WorkspaceProxyOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.TryAddSingleton<WorkspaceHostParser>();
         services.AddHttpForwarder();
 
         services.TryAddSingleton<WorkspaceRouteCache>();
@@ -35,27 +39,6 @@ public static class WorkspaceProxyServiceCollectionExtensions
         services.TryAddSingleton<WorkspaceProxyMiddleware>();
         services.AddHostedService<ActivityFlusher>();
         services.AddHostedService<RouteSubscriptionRenewer>();
-        return services;
-    }
-
-    /// <summary>Registers only <see cref="IWorkspaceAccessTokens"/>, <see cref="WorkspaceUrls"/> and <see cref="ProxyPages"/>
-    /// with their options: for an API process that mints sign-in links and shows the same pages, but does not proxy.</summary>
-    public static IServiceCollection AddWorkspaceAccessTokens(this IServiceCollection services, IConfiguration configuration)
-    {
-        services.AddOptions<WorkspaceProxyOptions>()
-            .Bind(configuration.GetSection(WorkspaceProxyOptions.SectionName))
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WorkspaceProxyOptions>, WorkspaceProxyOptionsValidator>());
-
-        services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<SigningKey>();
-        services.TryAddSingleton<SignedValue>();
-        services.TryAddSingleton<WorkspaceUrls>();
-        services.TryAddSingleton<WorkspaceHostParser>();
-        services.TryAddSingleton<ProxyPages>();
-        services.TryAddSingleton<WorkspaceAccessTokens>();
-        services.TryAddSingleton<IWorkspaceAccessTokens>(sp => sp.GetRequiredService<WorkspaceAccessTokens>());
         return services;
     }
 }

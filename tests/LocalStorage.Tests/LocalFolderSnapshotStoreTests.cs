@@ -1,5 +1,5 @@
 using System.Text;
-using CloudDevEnv.Grains.Snapshots;
+using CloudDevEnv.Runtime;
 using CloudDevEnv.LocalStorage.Snapshots;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;

@@ -95,8 +95,8 @@ public sealed class AccessTests(ProxyFixture fixture) : IClassFixture<ProxyFixtu
         var past = new FakeTimeProvider(DateTimeOffset.UtcNow.AddMinutes(-2));
         var tokens = new WorkspaceAccessTokens(
             Proxy.Services.GetRequiredService<SignedValue>(),
-            Proxy.Services.GetRequiredService<Hosts.WorkspaceUrls>(),
-            Proxy.Services.GetRequiredService<IOptions<WorkspaceProxyOptions>>(),
+            Proxy.Services.GetRequiredService<WorkspaceUrls>(),
+            Proxy.Services.GetRequiredService<IOptions<WorkspaceAccessOptions>>(),
             past);
         var link = tokens.CreateSignInUrl(id, "alice");
 

@@ -3,3 +3,6 @@ global using System.Net;
 global using CloudDevEnv.Contracts.Workspaces;
 global using CloudDevEnv.Runtime;
 global using Xunit;
+global using CloudDevEnv.Access;
+global using CloudDevEnv.Access.Pages;
+global using CloudDevEnv.Platform;

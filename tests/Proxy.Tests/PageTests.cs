@@ -1,4 +1,3 @@
-using CloudDevEnv.Proxy.Pages;
 using CloudDevEnv.Proxy.Tests.Infrastructure;
 
 namespace CloudDevEnv.Proxy.Tests;

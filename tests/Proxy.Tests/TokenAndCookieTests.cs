@@ -69,7 +69,8 @@ public sealed class TokenAndCookieTests
         var cookieValue = signer.Sign(new AccessGrant(AccessGrant.CookiePurpose, "abc", "alice", DateTimeOffset.UtcNow.AddHours(1), "n").Serialize());
         Assert.Null(services.GetRequiredService<WorkspaceAccessTokens>().ReadToken(cookieValue));
 
-        var cookies = new AccessCookies(signer, services.GetRequiredService<IOptions<WorkspaceProxyOptions>>(), TimeProvider.System);
+        var cookies = new AccessCookies(
+            signer, services.GetRequiredService<IOptions<WorkspaceProxyOptions>>(), services.GetRequiredService<IOptions<PublicAddressOptions>>(), TimeProvider.System);
         var token = services.GetRequiredService<WorkspaceAccessTokens>().CreateToken("abc", "alice");
         var context = new DefaultHttpContext();
         context.Request.Headers.Cookie = $"{cookies.Name}={token}";
@@ -81,7 +82,8 @@ public sealed class TokenAndCookieTests
     {
         using var services = TestServices.Build();
         var cookies = new AccessCookies(
-            services.GetRequiredService<SignedValue>(), services.GetRequiredService<IOptions<WorkspaceProxyOptions>>(), TimeProvider.System);
+            services.GetRequiredService<SignedValue>(), services.GetRequiredService<IOptions<WorkspaceProxyOptions>>(),
+            services.GetRequiredService<IOptions<PublicAddressOptions>>(), TimeProvider.System);
         var response = new DefaultHttpContext().Response;
         cookies.Issue(response, "abc", "alice");
 
@@ -106,7 +108,8 @@ public sealed class TokenAndCookieTests
     {
         using var services = TestServices.Build(new Dictionary<string, string?> { ["Proxy:PublicScheme"] = "https" });
         var cookies = new AccessCookies(
-            services.GetRequiredService<SignedValue>(), services.GetRequiredService<IOptions<WorkspaceProxyOptions>>(), TimeProvider.System);
+            services.GetRequiredService<SignedValue>(), services.GetRequiredService<IOptions<WorkspaceProxyOptions>>(),
+            services.GetRequiredService<IOptions<PublicAddressOptions>>(), TimeProvider.System);
         var response = new DefaultHttpContext().Response;
         cookies.Issue(response, "abc", "alice");
 

@@ -1,5 +1,6 @@
 using System.Net;
 using CloudDevEnv.Proxy;
+using CloudDevEnv.Access;
 using CloudDevEnv.Proxy.Access;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;

@@ -1,6 +1,6 @@
 using System.Security.Claims;
 using CloudDevEnv.Api.Pages;
-using CloudDevEnv.Proxy.Access;
+using CloudDevEnv.Access;
 using Microsoft.AspNetCore.Authentication;
 
 namespace CloudDevEnv.Api.Identity;

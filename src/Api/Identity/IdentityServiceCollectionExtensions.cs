@@ -1,5 +1,5 @@
 using CloudDevEnv.Api.Problems;
-using CloudDevEnv.Proxy.Pages;
+using CloudDevEnv.Access.Pages;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;

@@ -3,9 +3,8 @@ using System.Security.Claims;
 using CloudDevEnv.Api.Identity;
 using CloudDevEnv.Api.Pages;
 using CloudDevEnv.Api.Problems;
-using CloudDevEnv.Proxy.Access;
-using CloudDevEnv.Proxy.Hosts;
-using CloudDevEnv.Proxy.Pages;
+using CloudDevEnv.Access;
+using CloudDevEnv.Access.Pages;
 using Microsoft.Extensions.Options;
 
 namespace CloudDevEnv.Api.Workspaces;

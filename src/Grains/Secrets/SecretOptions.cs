@@ -1,5 +1,5 @@
 using System.ComponentModel.DataAnnotations;
-using CloudDevEnv.Security;
+using CloudDevEnv.Platform;
 
 namespace CloudDevEnv.Grains.Secrets;
 

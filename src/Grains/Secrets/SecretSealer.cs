@@ -1,7 +1,7 @@
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
-using CloudDevEnv.Security;
+using CloudDevEnv.Platform;
 
 namespace CloudDevEnv.Grains.Secrets;
 

@@ -24,7 +24,7 @@ public sealed partial class WorkspaceGrain(
     IWorkspaceRuntime runtime,
     IOptions<WorkspaceOptions> options,
     IOptions<ProvisioningOptions> provisioning,
-    IOptions<WorkspaceUrlOptions> urls,
+    IOptions<CloudDevEnv.Platform.PublicAddressOptions> urls,
     Secrets.SecretSealer sealer,
     TimeProvider time,
     Orleans.Serialization.DeepCopier<WorkspaceState> copier,

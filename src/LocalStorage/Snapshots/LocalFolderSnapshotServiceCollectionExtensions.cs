@@ -1,4 +1,4 @@
-using CloudDevEnv.Grains.Snapshots;
+using CloudDevEnv.Runtime;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;

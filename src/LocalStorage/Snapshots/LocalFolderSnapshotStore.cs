@@ -1,5 +1,5 @@
 using System.Globalization;
-using CloudDevEnv.Grains.Snapshots;
+using CloudDevEnv.Runtime;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 

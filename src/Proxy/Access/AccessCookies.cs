@@ -7,13 +7,13 @@ namespace CloudDevEnv.Proxy.Access;
 
 /// <summary>The per-host access cookie: host-only (no Domain attribute, so one workspace host never sends it to
 /// another), HttpOnly, SameSite=Lax, Secure under HTTPS, signed, and bound to the host label and the owner.</summary>
-internal sealed class AccessCookies(SignedValue signer, IOptions<WorkspaceProxyOptions> options, TimeProvider time)
+internal sealed class AccessCookies(SignedValue signer, IOptions<WorkspaceProxyOptions> options, IOptions<PublicAddressOptions> address, TimeProvider time)
 {
     private readonly WorkspaceProxyOptions _options = options.Value;
 
     /// <summary>Under HTTPS the <c>__Host-</c> prefix makes browsers refuse the cookie unless it is host-only and
     /// Secure, which stops a sibling host from tossing one in (the github.io lesson).</summary>
-    public string Name => _options.PublicScheme == "https" ? "__Host-cde_access" : "cde_access";
+    public string Name => address.Value.PublicScheme == "https" ? "__Host-cde_access" : "cde_access";
 
     /// <summary>The owner the request's cookie vouches for on this host label, or null.</summary>
     public AccessGrant? Read(HttpRequest request, string label)
@@ -38,7 +38,7 @@ internal sealed class AccessCookies(SignedValue signer, IOptions<WorkspaceProxyO
             Path = "/",
             HttpOnly = true,
             SameSite = SameSiteMode.Lax,
-            Secure = _options.PublicScheme == "https",
+            Secure = address.Value.PublicScheme == "https",
             Expires = expires,
             IsEssential = true,
         });

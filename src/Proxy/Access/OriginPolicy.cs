@@ -7,7 +7,7 @@ namespace CloudDevEnv.Proxy.Access;
 /// <summary>Refuses cross-site WebSocket hijacking: a browser sends the access cookie with a WebSocket upgrade
 /// whatever page opened it, so the upgrade must come from a page of the same workspace (its IDE host or one of
 /// its port hosts, same scheme and port). Non-browser clients send no Origin and pass; they carry no victim's cookie.</summary>
-internal sealed class OriginPolicy(WorkspaceHostParser hosts, IOptions<WorkspaceProxyOptions> options)
+internal sealed class OriginPolicy(WorkspaceHostParser hosts, IOptions<PublicAddressOptions> options)
 {
     public bool IsAllowed(HttpRequest request, WorkspaceAddress target)
     {

@@ -1,5 +1,4 @@
 using CloudDevEnv.Proxy.Hosts;
-using CloudDevEnv.Proxy.Pages;
 using CloudDevEnv.Proxy.Workspaces;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using CloudDevEnv.Proxy.Access;
 using CloudDevEnv.Proxy.Hosts;
-using CloudDevEnv.Proxy.Pages;
 using CloudDevEnv.Runtime;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
@@ -19,12 +18,13 @@ namespace CloudDevEnv.Proxy.Forwarding;
 /// proxy's own page.</summary>
 /// <remarks>code-server (≥ 4.10.1) accepts a WebSocket only when its Origin matches X-Forwarded-Host (or Host):
 /// the browser's host goes into X-Forwarded-Host unchanged, port included, so the two match.</remarks>
-internal sealed class WorkspaceRequestTransformer(AccessCookies cookies, ProxyPages pages, IOptions<WorkspaceProxyOptions> options) : HttpTransformer
+internal sealed class WorkspaceRequestTransformer(
+    AccessCookies cookies, ProxyPages pages, IOptions<WorkspaceProxyOptions> options, IOptions<PublicAddressOptions> address) : HttpTransformer
 {
     private static readonly object TargetKey = new();
 
     private readonly bool _preserveHost = options.Value.PreserveHost;
-    private readonly string _scheme = options.Value.PublicScheme;
+    private readonly string _scheme = address.Value.PublicScheme;
 
     private sealed record GatewayTarget(WorkspaceAddress Address, string Secret);
 

@@ -5,7 +5,7 @@ namespace CloudDevEnv.Proxy.Hosts;
 
 /// <summary>Reads <c>&lt;id&gt;.&lt;domain&gt;</c> and <c>&lt;port&gt;-&lt;id&gt;.&lt;domain&gt;</c>. Only the Host
 /// header is read, never X-Forwarded-Host: a client must not be able to pick another workspace.</summary>
-internal sealed class WorkspaceHostParser(IOptions<WorkspaceProxyOptions> options)
+internal sealed class WorkspaceHostParser(IOptions<PublicAddressOptions> options)
 {
     private readonly string _suffix = "." + options.Value.Domain;
 

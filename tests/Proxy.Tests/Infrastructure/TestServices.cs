@@ -26,17 +26,19 @@ public static class TestServices
             services.AddSingleton(time);
         }
 
-        services.AddWorkspaceAccessTokens(new ConfigurationBuilder().AddInMemoryCollection(values).Build());
+        services.AddWorkspaceProxy(new ConfigurationBuilder().AddInMemoryCollection(values).Build());
         return services.BuildServiceProvider();
     }
 
-    /// <summary>Runs the options validation that the host runs at start-up.</summary>
-    public static WorkspaceProxyOptions Validate(IDictionary<string, string?> settings)
+    /// <summary>Runs the options validation that the host runs at start-up, of every options type bound from the
+    /// <c>Proxy</c> section (the proxy's own, the public address, what it shares with the API).</summary>
+    public static (WorkspaceProxyOptions Proxy, PublicAddressOptions Address) Validate(IDictionary<string, string?> settings)
     {
         var values = new Dictionary<string, string?>(settings);
         var services = new ServiceCollection();
-        services.AddWorkspaceAccessTokens(new ConfigurationBuilder().AddInMemoryCollection(values).Build());
+        services.AddWorkspaceProxy(new ConfigurationBuilder().AddInMemoryCollection(values).Build());
         using var provider = services.BuildServiceProvider();
-        return provider.GetRequiredService<IOptions<WorkspaceProxyOptions>>().Value;
+        _ = provider.GetRequiredService<IOptions<WorkspaceAccessOptions>>().Value;
+        return (provider.GetRequiredService<IOptions<WorkspaceProxyOptions>>().Value, provider.GetRequiredService<IOptions<PublicAddressOptions>>().Value);
     }
 }

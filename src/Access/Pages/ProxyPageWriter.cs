@@ -3,7 +3,7 @@ using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
 
-namespace CloudDevEnv.Proxy.Pages;
+namespace CloudDevEnv.Access.Pages;
 
 /// <summary>Writes <see cref="ProxyPage"/>s as small self-contained HTML documents (no scripts, no external
 /// resources). Every value is HTML-encoded; nothing from an exception is ever shown.</summary>

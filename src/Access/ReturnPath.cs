@@ -1,4 +1,4 @@
-namespace CloudDevEnv.Proxy.Access;
+namespace CloudDevEnv.Access;
 
 /// <summary>The one check for every redirect parameter (<c>return</c>, <c>returnUrl</c>): only a path on the same host.
 /// Refused, and replaced by <c>/</c>: anything not starting with one '/', <c>//host</c> and <c>/\host</c> (which browsers

@@ -1,4 +1,4 @@
-namespace CloudDevEnv.Proxy.Pages;
+namespace CloudDevEnv.Access.Pages;
 
 /// <summary>A page the proxy answers with instead of the workspace's response.</summary>
 /// <param name="RefreshSeconds">When set, the page reloads itself (the "starting" page).</param>

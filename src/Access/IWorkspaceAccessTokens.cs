@@ -1,4 +1,4 @@
-namespace CloudDevEnv.Proxy.Access;
+namespace CloudDevEnv.Access;
 
 /// <summary>Mints sign-in links for the API (<c>POST /api/workspaces/{id}/open</c>). Needs only the shared
 /// signing key, so a separate API process registers it with <c>AddWorkspaceAccessTokens</c>.</summary>

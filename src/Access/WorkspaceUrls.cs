@@ -1,15 +1,15 @@
+using CloudDevEnv.Platform;
 using Microsoft.Extensions.Options;
 
-namespace CloudDevEnv.Proxy.Hosts;
+namespace CloudDevEnv.Access;
 
 /// <summary>Builds the public URLs of workspace hosts, and of the platform's authorize endpoint that signs their owner
 /// in, from <see cref="WorkspaceProxyOptions"/>.</summary>
-public sealed class WorkspaceUrls(IOptions<WorkspaceProxyOptions> options)
+public sealed class WorkspaceUrls(IOptions<WorkspaceAccessOptions> options, IOptions<PublicAddressOptions> address)
 {
     /// <summary>The platform's path that signs a browser in to a workspace host: <c>?workspace=&amp;port=&amp;return=</c>.</summary>
     public const string AuthorizePath = "/authorize";
 
-    private readonly WorkspaceProxyOptions _options = options.Value;
     private readonly Uri _platform = new(options.Value.PlatformUrl.TrimEnd('/') + "/");
 
     /// <summary>Where a browser without a host's cookie goes to be signed in to it (or told that it is not theirs).</summary>
@@ -32,6 +32,5 @@ public sealed class WorkspaceUrls(IOptions<WorkspaceProxyOptions> options)
     }
 
     /// <summary>The browser origin of a host label, e.g. <c>http://3000-abc.localhost:5080</c>.</summary>
-    internal string Origin(string label) =>
-        CloudDevEnv.Contracts.Workspaces.WorkspaceUrl.Origin(_options.PublicScheme, _options.Domain, _options.PublicPort, label);
+    public string Origin(string label) => address.Value.Origin(label);
 }

@@ -1,12 +1,12 @@
-using CloudDevEnv.Security;
+using CloudDevEnv.Platform;
 using Microsoft.Extensions.Options;
 
-namespace CloudDevEnv.Proxy;
+namespace CloudDevEnv.Access;
 
-/// <summary>Checks what data annotations cannot: the signing key's source and size.</summary>
-internal sealed class WorkspaceProxyOptionsValidator : IValidateOptions<WorkspaceProxyOptions>
+/// <summary>Checks what data annotations cannot: the signing key's source and size, and the platform's address.</summary>
+internal sealed class WorkspaceAccessOptionsValidator : IValidateOptions<WorkspaceAccessOptions>
 {
-    public ValidateOptionsResult Validate(string? name, WorkspaceProxyOptions options)
+    public ValidateOptionsResult Validate(string? name, WorkspaceAccessOptions options)
     {
         var failures = new List<string>();
         if (!string.IsNullOrWhiteSpace(options.SigningKey))

@@ -1,4 +1,4 @@
-namespace CloudDevEnv.Grains.Snapshots;
+namespace CloudDevEnv.Runtime;
 
 /// <summary>Where workspace snapshots (tar streams of the workspaces folder) are kept: a local folder in local mode,
 /// S3-compatible object storage in a cluster. Each workspace has its own set, newest last; the store prunes old ones.</summary>

@@ -1,13 +1,13 @@
 using System.Globalization;
 
-namespace CloudDevEnv.Proxy.Access;
+namespace CloudDevEnv.Access;
 
 /// <summary>What a sign-in token or an access cookie says: this owner may reach this host of this workspace
 /// until <see cref="ExpiresAt"/>.</summary>
 /// <param name="Purpose"><see cref="TokenPurpose"/> or <see cref="CookiePurpose"/>.</param>
 /// <param name="Label">The host's first label: <c>id</c> for the IDE, <c>port-id</c> for a port.</param>
 /// <param name="Nonce">A random id: a token's single use is recorded under it.</param>
-internal sealed record AccessGrant(string Purpose, string Label, string Owner, DateTimeOffset ExpiresAt, string Nonce)
+public sealed record AccessGrant(string Purpose, string Label, string Owner, DateTimeOffset ExpiresAt, string Nonce)
 {
     public const string TokenPurpose = "cde-token-v1";
     public const string CookiePurpose = "cde-cookie-v1";

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace CloudDevEnv.Security;
+namespace CloudDevEnv.Platform;
 
 /// <summary>A symmetric key given as base64 in configuration, or kept in a file that is created with a random key when
 /// missing and is readable by its owner only. Every process that must agree on the key (API and proxy processes, the

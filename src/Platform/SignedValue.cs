@@ -2,16 +2,17 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace CloudDevEnv.Proxy.Access;
+namespace CloudDevEnv.Platform;
 
 /// <summary><c>base64url(payload).base64url(HMAC-SHA256(key, payload))</c>: tamper-evident, not secret.
-/// The payload starts with a purpose tag, so that a token is never taken for a cookie or the reverse.</summary>
-internal sealed class SignedValue(SigningKey key)
+/// The payload starts with a purpose tag, so that a token is never taken for a cookie or the reverse. Every process that
+/// signs or verifies one value (API and proxy processes) holds the same key.</summary>
+public sealed class SignedValue(byte[] key)
 {
     public string Sign(string payload)
     {
         var bytes = Encoding.UTF8.GetBytes(payload);
-        var mac = HMACSHA256.HashData(key.Bytes, bytes);
+        var mac = HMACSHA256.HashData(key, bytes);
         return Base64Url.EncodeToString(bytes) + "." + Base64Url.EncodeToString(mac);
     }
 
@@ -41,7 +42,7 @@ internal sealed class SignedValue(SigningKey key)
             return null;
         }
 
-        var expected = HMACSHA256.HashData(key.Bytes, payload);
+        var expected = HMACSHA256.HashData(key, payload);
         return CryptographicOperations.FixedTimeEquals(expected, mac) ? Encoding.UTF8.GetString(payload) : null;
     }
 }

@@ -1,18 +1,19 @@
 using CloudDevEnv.Contracts.Workspaces;
 using Microsoft.AspNetCore.Http;
+using CloudDevEnv.Platform;
 using Microsoft.Extensions.Options;
 
-namespace CloudDevEnv.Proxy.Pages;
+namespace CloudDevEnv.Access.Pages;
 
 /// <summary>The texts of the proxy's pages, in one place.</summary>
-public sealed class ProxyPages(IOptions<WorkspaceProxyOptions> options)
+public sealed class ProxyPages(IOptions<WorkspaceAccessOptions> options, IOptions<PublicAddressOptions> address)
 {
-    private readonly WorkspaceProxyOptions _options = options.Value;
+    private readonly WorkspaceAccessOptions _options = options.Value;
 
     private (string, string)? Dashboard => ("Go to your workspaces", _options.PlatformUrl);
 
     public ProxyPage BadHost(string? host) => new(StatusCodes.Status400BadRequest, "Not a workspace address",
-        $"'{host}' is not a workspace address. Workspaces are reached at <id>.{_options.Domain} or <port>-<id>.{_options.Domain}.");
+        $"'{host}' is not a workspace address. Workspaces are reached at <id>.{address.Value.Domain} or <port>-<id>.{address.Value.Domain}.");
 
     public ProxyPage NotFound(string workspaceId) => new(StatusCodes.Status404NotFound, "No such workspace",
         $"There is no workspace '{workspaceId}'. It may have been deleted.", Link: Dashboard);

@@ -2,15 +2,16 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using CloudDevEnv.Contracts.Owners;
 using CloudDevEnv.Contracts.Workspaces;
-using CloudDevEnv.Proxy.Hosts;
+using CloudDevEnv.Platform;
 using Microsoft.Extensions.Options;
 
-namespace CloudDevEnv.Proxy.Access;
+namespace CloudDevEnv.Access;
 
-internal sealed class WorkspaceAccessTokens(
+/// <summary>Sign-in tokens: minted here for the API, read back by the proxy, which records each one's single use.</summary>
+public sealed class WorkspaceAccessTokens(
     SignedValue signer,
     WorkspaceUrls urls,
-    IOptions<WorkspaceProxyOptions> options,
+    IOptions<WorkspaceAccessOptions> options,
     TimeProvider time) : IWorkspaceAccessTokens
 {
     public const string SignInPath = "/_cde/signin";
@@ -54,7 +55,7 @@ internal sealed class WorkspaceAccessTokens(
     }
 
     /// <summary>The token's grant if its signature holds and it has not expired; its single use is checked by the caller.</summary>
-    internal AccessGrant? ReadToken(string? token)
+    public AccessGrant? ReadToken(string? token)
     {
         var grant = AccessGrant.Parse(signer.Verify(token), AccessGrant.TokenPurpose);
         return grant is not null && grant.ExpiresAt > time.GetUtcNow() ? grant : null;

@@ -1,0 +1,3 @@
+global using CloudDevEnv.Access;
+global using CloudDevEnv.Access.Pages;
+global using CloudDevEnv.Platform;
