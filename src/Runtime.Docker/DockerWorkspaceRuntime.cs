@@ -67,6 +67,8 @@ public sealed partial class DockerWorkspaceRuntime : IWorkspaceRuntime, IDisposa
 
     public string Name => "docker";
 
+    public string Scope => $"docker|{_endpoint}|{_options.Installation ?? "-"}";
+
     /// <summary>The engine endpoint in use.</summary>
     public string Endpoint => _endpoint;
 

@@ -11,6 +11,11 @@ public interface IWorkspaceRuntime
     /// <summary>"docker" or "kubernetes": shown to operators.</summary>
     string Name { get; }
 
+    /// <summary>What <see cref="ListAsync"/> covers: the engine (or cluster and namespace) and the installation whose
+    /// labels it lists. Every silo that shares one scope sees the same instances, so one orphan reconciliation per
+    /// scope is enough.</summary>
+    string Scope { get; }
+
     /// <summary>Makes the image available to <see cref="CreateAsync"/>: present locally, pulled, or built.</summary>
     Task<PreparedImage> PrepareImageAsync(ImageRequest request, IProgress<string> log, CancellationToken cancellationToken);
 

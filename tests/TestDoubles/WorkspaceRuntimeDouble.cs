@@ -15,6 +15,9 @@ public sealed class WorkspaceRuntimeDouble : IWorkspaceRuntime
 
     public string Name => "double";
 
+    /// <summary>One per double: the silos sharing a double share its instances.</summary>
+    public string Scope { get; } = "double|" + Guid.NewGuid().ToString("N");
+
     /// <summary>Where the endpoints of running instances point (e.g. a Kestrel server in a proxy test).</summary>
     public Uri EndpointBase { get; set; } = new("http://127.0.0.1:9/");
 

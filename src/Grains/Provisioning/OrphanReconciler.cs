@@ -4,8 +4,9 @@ namespace CloudDevEnv.Grains.Provisioning;
 /// workspace still wants it is adopted (its grain is activated, and the grain's reconcile loop takes it over:
 /// Running, or Interrupted and started again); one whose workspace is deleted or unknown is an orphan, left by a
 /// crash between creating it and recording it, or by state lost with a store, and is removed or kept as configured.</summary>
-/// <remarks>Runs once the silo is active, in the background, so that a slow engine does not hold up start-up.
-/// Every silo runs it; removing an orphan twice is harmless (deletes are idempotent).</remarks>
+/// <remarks>Asked for once a silo is active, in the background, so that a slow engine does not hold up start-up. The
+/// pass itself runs once per runtime scope, however many silos share the engine (<see cref="IOrphanReconciliationGrain"/>):
+/// several silos starting together would otherwise each list every container and activate every workspace.</remarks>
 public sealed partial class OrphanReconciler(
     IWorkspaceRuntime runtime,
     IGrainFactory grains,
@@ -14,23 +15,44 @@ public sealed partial class OrphanReconciler(
 {
     private readonly CancellationTokenSource _stopping = new();
 
-    /// <summary>Completes when the start-up pass is over (for tests and diagnostics).</summary>
+    /// <summary>Completes when the latest pass run on this silo is over (for tests and diagnostics).</summary>
     public Task Completion { get; private set; } = Task.CompletedTask;
 
     public void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(
             nameof(OrphanReconciler),
             ServiceLifecycleStage.Active,
-            _ =>
+            started =>
             {
-                Completion = Task.Run(() => ReconcileAsync(_stopping.Token));
+                _ = RequestPassAsync();
                 return Task.CompletedTask;
             },
             async _ => await _stopping.CancelAsync());
 
+    private async Task RequestPassAsync()
+    {
+        try
+        {
+            await grains.GetGrain<IOrphanReconciliationGrain>(runtime.Scope).RequestAsync();
+        }
+        catch (Exception exception)
+        {
+            // Not fatal: each workspace still reconciles its own container; only orphans wait for the next start.
+            LogFailed(exception);
+        }
+    }
+
     /// <summary>One pass over the runtime's containers.</summary>
     /// <returns>The workspace ids of the orphans found.</returns>
     public async Task<IReadOnlyList<string>> ReconcileAsync(CancellationToken cancellationToken)
+    {
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
+        var pass = PassAsync(stopping.Token);
+        Completion = pass;
+        return await pass;
+    }
+
+    private async Task<IReadOnlyList<string>> PassAsync(CancellationToken cancellationToken)
     {
         List<string> orphans = [];
         try
