@@ -6,7 +6,8 @@
 #
 # - git: the tests make local repositories to launch;
 # - strace: LocalStorage.Tests reads the system calls of a storage write (fsync, rename) to prove its durability;
-# - chromium: the web page's tests drive it with Playwright (tests/Api.Tests/WebPage).
+# - chromium: the web page's tests drive it with Playwright (tests/Api.Tests/WebPage);
+# - postgresql: cluster mode's tests start private servers of it on loopback (scripts/postgres.sh).
 set -euo pipefail
 
 say() { echo "install-test-packages: $*"; }
@@ -16,6 +17,7 @@ command -v git >/dev/null 2>&1 || missing+=(git)
 command -v strace >/dev/null 2>&1 || missing+=(strace)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [[ ${#missing[@]} -eq 0 ]]; then
+  bash "$(dirname "${BASH_SOURCE[0]}")/postgres.sh" install
   exit 0
 fi
 
@@ -32,3 +34,4 @@ DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq
   say "installing ${missing[*]} failed" >&2
   exit 1
 }
+bash "$(dirname "${BASH_SOURCE[0]}")/postgres.sh" install

@@ -6,6 +6,7 @@
 #                                                        waits until it answers, creates the database "clouddevenv";
 #                                                        prints the connection string on its last line
 #   bash scripts/postgres.sh stop <data folder>          stops the server of that folder (fast shutdown)
+#   bash scripts/postgres.sh install                     only installs Debian's postgresql when it is missing
 #
 # The server listens on 127.0.0.1:<port> only (and a socket in the data folder), runs as the postgres user (it refuses
 # root), and trusts nothing but a password: user "clouddevenv", whose password is kept in <data folder>/password.
@@ -15,8 +16,10 @@ say() { echo "postgres: $*" >&2; }
 
 command=${1:-}
 data=${2:-}
-[[ -n "$command" && -n "$data" ]] || { say "usage: postgres.sh start <data folder> <port> | stop <data folder>"; exit 2; }
-data=$(realpath -m "$data")
+if [[ "$command" != install ]]; then
+  [[ -n "$command" && -n "$data" ]] || { say "usage: postgres.sh start <data folder> <port> | stop <data folder> | install"; exit 2; }
+  data=$(realpath -m "$data")
+fi
 
 bin_dir() {
   local found
@@ -45,6 +48,9 @@ install_server() {
 }
 
 case "$command" in
+  install)
+    bin_dir >/dev/null || install_server
+    ;;
   start)
     port=${3:-}
     [[ "$port" =~ ^[0-9]+$ ]] || { say "start needs a port"; exit 2; }
