@@ -1,6 +1,8 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
 using Orleans.Hosting;
+using Orleans.Serialization;
 
 namespace CloudDevEnv.PostgreSql;
 
@@ -46,6 +48,7 @@ public static class PostgresClusterExtensions
             // A loaded machine must not stretch the detection of a dead peer past the failover the platform promises.
             o.ExtendProbeTimeoutDuringDegradation = false;
         });
+        silo.Services.Configure<ExceptionSerializationOptions>(CarryDatabaseErrors);
         return silo;
     }
 
@@ -65,8 +68,13 @@ public static class PostgresClusterExtensions
         // A client learns of gateways from the membership table: read it often, so that a lost silo's gateway is
         // dropped (and a new one found) within the failover.
         client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
+        client.Services.Configure<ExceptionSerializationOptions>(CarryDatabaseErrors);
         return client;
     }
+
+    /// <summary>A grain whose storage is away fails its call with the driver's exception: it must reach the caller as
+    /// such (the API answers it with a retryable 503), not as a serialization failure of an unknown exception type.</summary>
+    private static void CarryDatabaseErrors(ExceptionSerializationOptions options) => options.SupportedNamespacePrefixes.Add("Npgsql");
 
     /// <summary>Where a silo listens and what address it gives the others.</summary>
     public static ISiloBuilder ListenOn(this ISiloBuilder silo, IPAddress advertised, int siloPort, int gatewayPort)

@@ -63,6 +63,32 @@ public sealed class ChildProcess : IAsyncDisposable
         await _process.WaitForExitAsync();
     }
 
+    /// <summary>SIGTERM, as an operator's Ctrl-C or a container stop: the process shuts down in order; killed if it
+    /// has not ended within <paramref name="grace"/>.</summary>
+    public async Task TerminateAsync(TimeSpan grace)
+    {
+        if (_process.HasExited)
+        {
+            return;
+        }
+
+        _ = Signal(_process.Id, 15);
+        using var timeout = new CancellationTokenSource(grace);
+        try
+        {
+            await _process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            await KillAsync();
+        }
+    }
+
+    public int Id => _process.Id;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Signal(int pid, int signal);
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)

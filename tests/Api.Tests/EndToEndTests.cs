@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using System.Net.WebSockets;
 using CloudDevEnv.Workspaces.Docker.Tests;
 
@@ -39,7 +38,7 @@ public sealed class EndToEndTests : IAsyncLifetime
             var signIn = new Uri((await (await api.PostAsync($"/api/workspaces/{id}/open", null)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("url").GetString()!);
             var host = $"{id}.localhost:{ports[1]}";
 
-            using var handler = new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, ConnectCallback = ConnectToLoopback(ports[1]) };
+            using var handler = new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, ConnectCallback = LoopbackBrowser.ConnectToLoopback(ports[1]) };
             using var browser = new HttpClient(handler);
 
             var noCookie = await browser.GetAsync($"http://{host}/");
@@ -49,14 +48,14 @@ public sealed class EndToEndTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.SeeOther, redeemed.StatusCode);
             var cookie = redeemed.Headers.GetValues("Set-Cookie").Single().Split(';')[0];
 
-            var page = await FollowAsync(browser, $"http://{host}/", cookie);
+            var page = await LoopbackBrowser.FollowAsync(browser, $"http://{host}/", cookie);
             Assert.Equal(HttpStatusCode.OK, page.StatusCode);
             Assert.Contains("workbench", await page.Content.ReadAsStringAsync());
 
             using var socket = new ClientWebSocket();
             socket.Options.SetRequestHeader("Cookie", cookie);
             socket.Options.SetRequestHeader("Origin", $"http://{host}");
-            using var invoker = new HttpMessageInvoker(new SocketsHttpHandler { ConnectCallback = ConnectToLoopback(ports[1]) });
+            using var invoker = new HttpMessageInvoker(new SocketsHttpHandler { ConnectCallback = LoopbackBrowser.ConnectToLoopback(ports[1]) });
             var reconnection = Guid.NewGuid();
             await socket.ConnectAsync(
                 new Uri($"ws://{host}/?reconnectionToken={reconnection}&reconnection=false&skipWebSocketFrames=false"), invoker, CancellationToken.None);
@@ -88,7 +87,7 @@ public sealed class EndToEndTests : IAsyncLifetime
 
             Assert.Equal($"5173-{id}.localhost", devServer.Url.Host);
             Assert.Equal("dev server on 5173", await devServer.Response.Content.ReadAsStringAsync());
-            var pathProxy = await FollowAsync(browser, $"http://{host}/proxy/5173/", cookie);
+            var pathProxy = await LoopbackBrowser.FollowAsync(browser, $"http://{host}/proxy/5173/", cookie);
             Assert.DoesNotContain("dev server on 5173", await pathProxy.Content.ReadAsStringAsync());
 
             // The port list finds it (read from the container's sockets), with its URL, and not the platform's own ports.
@@ -116,32 +115,5 @@ public sealed class EndToEndTests : IAsyncLifetime
                 await Task.Delay(200);
             }
         }
-    }
-
-    /// <summary>*.localhost is loopback by RFC 6761; connect there whatever the resolver thinks.</summary>
-    private static Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>> ConnectToLoopback(int port) =>
-        async (_, cancellationToken) =>
-        {
-            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), cancellationToken);
-            return new NetworkStream(socket, ownsSocket: true);
-        };
-
-    private static async Task<HttpResponseMessage> FollowAsync(HttpClient browser, string url, string cookie)
-    {
-        for (var hop = 0; hop < 5; hop++)
-        {
-            var request = new HttpRequestMessage(HttpMethod.Get, url);
-            request.Headers.Add("Cookie", cookie);
-            var response = await browser.SendAsync(request);
-            if ((int)response.StatusCode is < 300 or >= 400 || response.Headers.Location is null)
-            {
-                return response;
-            }
-
-            url = new Uri(new Uri(url), response.Headers.Location).AbsoluteUri;
-        }
-
-        throw new InvalidOperationException("Too many redirects.");
     }
 }

@@ -291,7 +291,7 @@ public static class WorkspaceEndpoints
             return ApiProblems.NotFound(id);
         }
 
-        var resource = WorkspaceResource.From(status);
+        var resource = WorkspaceResource.From(status, forAdmin: user.IsAdmin());
         var etag = WorkspaceETag.Of(resource, json.Value.SerializerOptions);
         context.Response.Headers.ETag = etag;
         return WorkspaceETag.Listed(context.Request.Headers.IfNoneMatch, etag)
@@ -354,7 +354,7 @@ public static class WorkspaceEndpoints
         if (request.Headers.IfMatch.Count > 0)
         {
             var options = request.HttpContext.RequestServices.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
-            if (!WorkspaceETag.Listed(request.Headers.IfMatch, WorkspaceETag.Of(WorkspaceResource.From(current), options)))
+            if (!WorkspaceETag.Listed(request.Headers.IfMatch, WorkspaceETag.Of(WorkspaceResource.From(current, forAdmin: user.IsAdmin()), options)))
             {
                 return ApiProblems.Problem(
                     StatusCodes.Status412PreconditionFailed,

@@ -2,6 +2,7 @@ namespace CloudDevEnv.Api.Workspaces;
 
 /// <summary>A workspace as the REST API shows it.</summary>
 /// <param name="Secrets">The names of its secrets; their values are never shown.</param>
+/// <param name="Silo">For admins: the address of the silo that holds the workspace's grain.</param>
 public sealed record WorkspaceResource(
     string Id,
     string Owner,
@@ -25,9 +26,11 @@ public sealed record WorkspaceResource(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
     DateTimeOffset? LastActivityAt,
-    IReadOnlyList<WorkspaceEventResource> Events)
+    IReadOnlyList<WorkspaceEventResource> Events,
+    string? Silo = null)
 {
-    public static WorkspaceResource From(WorkspaceStatus status, int eventCount = 20) => new(
+    /// <param name="forAdmin">An admin's view, which names the silo that holds the workspace's grain.</param>
+    public static WorkspaceResource From(WorkspaceStatus status, int eventCount = 20, bool forAdmin = false) => new(
         status.Id,
         status.Spec.Owner,
         status.Spec.RepoUrl,
@@ -50,7 +53,8 @@ public sealed record WorkspaceResource(
         status.CreatedAt,
         status.UpdatedAt,
         status.LastActivityAt,
-        [.. status.RecentEvents.TakeLast(eventCount).Select(WorkspaceEventResource.From)]);
+        [.. status.RecentEvents.TakeLast(eventCount).Select(WorkspaceEventResource.From)],
+        forAdmin ? status.Silo : null);
 }
 
 /// <summary>A kept snapshot of a workspace's files.</summary>

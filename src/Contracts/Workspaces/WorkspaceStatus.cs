@@ -6,6 +6,7 @@ namespace CloudDevEnv.Contracts.Workspaces;
 /// <param name="Image">Null until the image has been resolved.</param>
 /// <param name="Instance">The backing container or pod name, once created.</param>
 /// <param name="Version">Grows with every change: lets a reader tell whether it has seen this snapshot.</param>
+/// <param name="Silo">The address of the silo that holds the workspace's grain now (for operators).</param>
 [GenerateSerializer, Immutable, Alias("cde.WorkspaceStatus")]
 public sealed record WorkspaceStatus(
     string Id,
@@ -20,4 +21,5 @@ public sealed record WorkspaceStatus(
     DateTimeOffset UpdatedAt,
     DateTimeOffset? LastActivityAt,
     ImmutableArray<WorkspaceEvent> RecentEvents,
-    long Version);
+    long Version,
+    string? Silo = null);

@@ -26,6 +26,7 @@ public sealed partial class WorkspaceGrain(
     IOptions<ProvisioningOptions> provisioning,
     IOptions<CloudDevEnv.Platform.PublicAddressOptions> urls,
     Secrets.SecretSealer sealer,
+    ILocalSiloDetails silo,
     TimeProvider time,
     Orleans.Serialization.DeepCopier<WorkspaceState> copier,
     ILogger<WorkspaceGrain> logger) : Grain, IWorkspaceGrain, IRemindable, IReconcileTarget
@@ -992,7 +993,8 @@ public sealed partial class WorkspaceGrain(
         S.UpdatedAt,
         S.LastActivityAt,
         [.. _logLines.MergeNewest(S.Events, Options.RecentEventCount)],
-        S.Version);
+        S.Version,
+        silo.SiloAddress.ToString());
 
     private WorkspaceRoute Route() => new(
         Id,

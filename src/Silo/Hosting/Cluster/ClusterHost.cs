@@ -20,7 +20,8 @@ public static class ClusterHost
 {
     public static async Task<WebApplication> BuildAsync(string[] args, CancellationToken cancellationToken)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // The build output's appsettings.json (log levels), wherever the process is started from.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         var host = HostConfiguration.Prepare(builder, args);
         var database = Database(builder.Configuration);
         var dataDir = Path.GetFullPath(host.DataDir);
@@ -59,8 +60,11 @@ public static class ClusterHost
                 app.MapOrleansDashboard("/dashboard").RequireAuthorization(AuthSchemes.AdminPolicy).ExcludeFromDescription();
                 break;
             case HostRole.Proxy:
-                app.MapHealthEndpoints();
-                app.UseWorkspaceProxy();
+                app.UseWorkspaceProxy(otherHosts: own =>
+                {
+                    own.UseRouting();
+                    own.UseEndpoints(endpoints => endpoints.MapHealthEndpoints());
+                });
                 break;
         }
 
