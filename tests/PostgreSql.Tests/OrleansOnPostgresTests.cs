@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -50,7 +49,7 @@ public sealed class OrleansOnPostgresTests(PostgresServer server) : IAsyncLifeti
 
     private async Task<IHost> StartSiloAsync()
     {
-        var ports = FreePorts(2);
+        var ports = CloudDevEnv.Api.Tests.FreePorts.Take(2);
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.UseOrleans(silo => silo
@@ -141,22 +140,5 @@ public sealed class OrleansOnPostgresTests(PostgresServer server) : IAsyncLifeti
         Assert.True(CounterGrain.Ticks.ContainsKey(key), "the reminder did not fire");
         await counter.SetReminderAsync(on: false);
         Assert.Empty(await RowsAsync($"SELECT 1 FROM OrleansRemindersTable WHERE grainid LIKE '%{key}'"));
-    }
-
-    private static int[] FreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
-        foreach (var listener in listeners)
-        {
-            listener.Start();
-        }
-
-        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        foreach (var listener in listeners)
-        {
-            listener.Stop();
-        }
-
-        return ports;
     }
 }

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using CloudDevEnv.DevContainers.Tests.ReferenceCli;
 using Npgsql;
 
@@ -20,7 +18,7 @@ public sealed class PostgresServer : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Port = FreePort();
+        Port = CloudDevEnv.Api.Tests.FreePorts.Take(1)[0];
         var (exit, output, errors) = await ScriptAsync("start", _folder, Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.True(exit == 0, $"scripts/postgres.sh could not start a server:\n{output}{errors}");
         ConnectionString = output.Trim().Split('\n')[^1];
@@ -71,15 +69,6 @@ public sealed class PostgresServer : IAsyncLifetime
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
         await process.WaitForExitAsync(timeout.Token);
         return (process.ExitCode, await output, await errors);
-    }
-
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 }
 
