@@ -45,6 +45,15 @@ public sealed class ClusterModeTests(ClusterModeTests.Fixture fixture) : IClassF
         Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
         var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
         fixture.Workspaces.Add(id);
+
+        // Acknowledged means stored: the workspace's record is in the database before the 201.
+        await using (var connection = new NpgsqlConnection(Cluster.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var stored = new NpgsqlCommand($"SELECT count(*) FROM OrleansStorage WHERE grainidextensionstring = '{id}'", connection);
+            Assert.Equal(1L, (long)(await stored.ExecuteScalarAsync())!);
+        }
+
         await Phases.WaitAsync(admin, id, "Running", TimeSpan.FromSeconds(150), () => Cluster.Output);
         return (admin, id);
     }
