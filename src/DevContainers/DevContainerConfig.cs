@@ -96,6 +96,11 @@ public sealed record DevContainerConfig
     /// <c>dockerComposeFile</c>), after variable substitution. Kept and ignored.</summary>
     public IReadOnlyDictionary<string, JsonElement> AdditionalProperties { get; init; } = Empty<JsonElement>();
 
+    /// <summary>Settings outside the platform's policy (<see cref="LocalContext.Policy"/>), left out of the model and
+    /// of <see cref="RunOptions"/> and <see cref="Mounts"/>, each with why. Empty under a strict policy, which refuses
+    /// them instead.</summary>
+    public IReadOnlyList<LeftOutSetting> LeftOut { get; init; } = [];
+
     /// <summary>The substituted source the model was read from, so that a later substitution pass
     /// re-reads the whole file as the CLI does rather than patching fields one by one.</summary>
     internal ConfigSource? Source { get; init; }

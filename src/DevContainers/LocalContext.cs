@@ -33,4 +33,8 @@ public sealed record LocalContext
     /// defaults (<see cref="DevContainerId.DefaultLabels"/>), which change when the checkout moves; a
     /// service that wants the id stable per workspace passes its own, e.g. the workspace id.</summary>
     public IReadOnlyDictionary<string, string>? IdLabels { get; init; }
+
+    /// <summary>What the platform lets a configuration ask of the container, and whether a setting outside it fails the
+    /// configuration or is left out. <see cref="DevContainerPolicy.Strict"/> unless the caller chose.</summary>
+    public DevContainerPolicy Policy { get; init; } = DevContainerPolicy.Strict;
 }

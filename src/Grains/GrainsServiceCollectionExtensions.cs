@@ -35,6 +35,10 @@ public static class GrainsServiceCollectionExtensions
             .Bind(configuration.GetSection(ProvisioningOptions.SectionName))
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddOptions<DevContainerPolicyOptions>()
+            .Bind(configuration.GetSection(DevContainerPolicyOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         services.AddSingleton<WorkspaceImageResolver>();
         services.AddSingleton<WorkspaceProvisioner>();
         // Snapshots are on when the host registers an ISnapshotStore (AddLocalFolderSnapshotStore, later an S3 store).

@@ -103,9 +103,10 @@ public sealed partial class DockerWorkspaceRuntime
             {
                 Init = true,
                 Privileged = false,
-                SecurityOpt = ["no-new-privileges"],
+                SecurityOpt = ["no-new-privileges", .. spec.SecurityOptions ?? []],
                 CapDrop = ["ALL"],
-                CapAdd = [.. _capabilities],
+                CapAdd = [.. _capabilities.Union((spec.CapAdd ?? []).Select(c => "CAP_" + c.ToUpperInvariant()))],
+                ShmSize = spec.ShmSizeBytes ?? 0,
                 PortBindings = portKeys.ToDictionary(
                     k => k,
                     _ => (IList<PortBinding>)[new PortBinding { HostIP = _options.PublishAddress, HostPort = "" }]),

@@ -7,6 +7,10 @@ namespace CloudDevEnv.Runtime;
 /// short-lived one that reads a repository). With it, <paramref name="Command"/> must be null: the gateway is what
 /// keeps the instance up.</param>
 /// <param name="Mounts">Extra mounts, e.g. a local repository bind-mounted read-only for a clone.</param>
+/// <param name="CapAdd">Capabilities beyond the runtime's own set (names without <c>CAP_</c>), as the platform's
+/// devcontainer policy let the repository ask.</param>
+/// <param name="SecurityOptions">Security options beyond <c>no-new-privileges</c>, likewise (e.g. <c>seccomp=unconfined</c>).</param>
+/// <param name="ShmSizeBytes">The size of <c>/dev/shm</c>; null keeps the runtime's default.</param>
 public sealed record InstanceSpec(
     string WorkspaceId,
     string Owner,
@@ -16,7 +20,10 @@ public sealed record InstanceSpec(
     InstanceGateway? Gateway,
     IReadOnlyList<InstanceMount> Mounts,
     InstanceResources Resources,
-    string? User = null);
+    string? User = null,
+    IReadOnlyList<string>? CapAdd = null,
+    IReadOnlyList<string>? SecurityOptions = null,
+    long? ShmSizeBytes = null);
 
 /// <summary>The platform's gateway inside an instance (<c>images/workspace/gateway.mjs</c>): the only port the proxy
 /// reaches, and the lock on every other. It answers only requests that carry <paramref name="Secret"/> (which the proxy

@@ -33,6 +33,11 @@ internal sealed class TestRepository : IDisposable
     public DevContainerConfig LoadJson(string json, IReadOnlyDictionary<string, string>? environment = null) =>
         With(".devcontainer/devcontainer.json", json).Load(environment);
 
+    /// <summary>Writes <c>.devcontainer/devcontainer.json</c> and loads it under <paramref name="policy"/>.</summary>
+    public DevContainerConfig LoadJson(string json, DevContainerPolicy policy) =>
+        DevContainerConfigLoader.Load(With(".devcontainer/devcontainer.json", json).Folder, new LocalContext { Policy = policy })
+        ?? throw new InvalidOperationException("no configuration found");
+
     public void Dispose()
     {
         try

@@ -9,6 +9,47 @@ public sealed class LifecycleTests(DockerFixture fx, ITestOutputHelper output)
     private static readonly IProgress<string> Quiet = new Progress<string>();
 
     [Fact]
+    public async Task What_the_devcontainer_policy_let_a_repository_ask_is_applied_and_nothing_more()
+    {
+        var id = fx.NewWorkspaceId("policy");
+        try
+        {
+            var spec = fx.Spec(id, gateway: DockerFixture.Gateway) with
+            {
+                CapAdd = ["SYS_PTRACE"],
+                SecurityOptions = ["seccomp=unconfined"],
+                ShmSizeBytes = 256L * 1024 * 1024,
+            };
+            await fx.Runtime.CreateAsync(spec, default);
+
+            var host = (await fx.Engine.Containers.InspectContainerAsync("cde-" + id)).HostConfig!;
+            Assert.Contains("CAP_SYS_PTRACE", host.CapAdd);
+            Assert.Contains("ALL", host.CapDrop);
+            Assert.Equal(["no-new-privileges", "seccomp=unconfined"], host.SecurityOpt);
+            Assert.Equal(256L * 1024 * 1024, host.ShmSize);
+            Assert.False(host.Privileged);
+
+            // Without them: the runtime's own set only.
+            var plain = fx.NewWorkspaceId("policy-plain");
+            try
+            {
+                await fx.Runtime.CreateAsync(fx.Spec(plain, gateway: DockerFixture.Gateway), default);
+                var plainHost = (await fx.Engine.Containers.InspectContainerAsync("cde-" + plain)).HostConfig!;
+                Assert.DoesNotContain("CAP_SYS_PTRACE", plainHost.CapAdd);
+                Assert.Equal(["no-new-privileges"], plainHost.SecurityOpt);
+            }
+            finally
+            {
+                await fx.Runtime.DeleteAsync(plain, default);
+            }
+        }
+        finally
+        {
+            await fx.Runtime.DeleteAsync(id, default);
+        }
+    }
+
+    [Fact]
     public async Task Create_applies_labels_volumes_loopback_publishing_limits_and_security()
     {
         var id = fx.NewWorkspaceId("create");

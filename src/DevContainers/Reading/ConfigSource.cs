@@ -9,4 +9,5 @@ internal sealed record ConfigSource(
     string LocalWorkspaceFolder,
     string DefaultWorkspaceFolder,
     string DevContainerId,
-    JsoncObject Root);
+    JsoncObject Root,
+    DevContainerPolicy Policy);

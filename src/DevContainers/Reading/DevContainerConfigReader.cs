@@ -82,7 +82,7 @@ internal static class DevContainerConfigReader
             : PosixJoin(localFolder, location.RelativePath);
         var id = DevContainerId.Compute(context.IdLabels ?? DevContainerId.DefaultLabels(localFolder, configFileLabel));
         var root = (JsoncObject)SubstitutionPasses.DevContainerId(local, id);
-        return new ConfigSource(location, localFolder, defaultFolder, id, root);
+        return new ConfigSource(location, localFolder, defaultFolder, id, root, context.Policy);
     }
 
     private static DevContainerConfig ReadModel(ConfigSource source, JsoncObject root)
@@ -113,6 +113,7 @@ internal static class DevContainerConfigReader
         }
         var workspaceFolder = Values.OptionalString(root, "workspaceFolder", "workspaceFolder");
         var runArgs = Values.OptionalArray(root, "runArgs", "runArgs");
+        var leftOut = new PolicyNotes(source.Policy);
         return new DevContainerConfig
         {
             Location = source.Location,
@@ -134,10 +135,10 @@ internal static class DevContainerConfigReader
             OtherPortsAttributes = Values.OptionalObject(root, "otherPortsAttributes", "otherPortsAttributes") is { } other
                 ? PortReader.ReadPortAttributes(other, "otherPortsAttributes")
                 : null,
-            Mounts = MountReader.Read(root),
+            Mounts = MountReader.Read(root, leftOut),
             HostRequirements = HostRequirementsReader.Read(root),
             RunArgs = runArgs?.Items.Select((item, i) => Values.String(item, $"runArgs[{i}]")).ToArray() ?? [],
-            RunOptions = RunArgsParser.Parse(runArgs, root),
+            RunOptions = RunArgsParser.Parse(runArgs, root, leftOut),
             InitializeCommand = LifecycleReader.Read(root, LifecycleHook.InitializeCommand),
             OnCreateCommand = LifecycleReader.Read(root, LifecycleHook.OnCreateCommand),
             UpdateContentCommand = LifecycleReader.Read(root, LifecycleHook.UpdateContentCommand),
@@ -149,6 +150,7 @@ internal static class DevContainerConfigReader
                 ? features.Properties.ToDictionary(p => p.Name, p => JsoncJson.ToElement(p.Value), StringComparer.Ordinal)
                 : new Dictionary<string, JsonElement>(StringComparer.Ordinal),
             AdditionalProperties = additional,
+            LeftOut = leftOut.All,
         };
     }
 

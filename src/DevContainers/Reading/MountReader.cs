@@ -2,10 +2,11 @@ using CloudDevEnv.DevContainers.Jsonc;
 
 namespace CloudDevEnv.DevContainers.Reading;
 
-/// <summary>Reads <c>mounts</c> in string and object form and applies <see cref="MountPolicy"/>.</summary>
+/// <summary>Reads <c>mounts</c> in string and object form and applies <see cref="MountPolicy"/>: a mount outside it
+/// is refused or left out (<see cref="PolicyNotes"/>).</summary>
 internal static class MountReader
 {
-    public static IReadOnlyList<DevContainerMount> Read(JsoncObject root)
+    public static IReadOnlyList<DevContainerMount> Read(JsoncObject root, PolicyNotes notes)
     {
         var array = Values.OptionalArray(root, "mounts", "mounts");
         if (array is null)
@@ -41,7 +42,8 @@ internal static class MountReader
             }
             if (MountPolicy.Check(mount) is { } why)
             {
-                throw Values.Fail(item, $"'{display}' is not allowed: {why}");
+                notes.LeaveOut(item, $"'{display}'", $"is not allowed: {why}");
+                continue;
             }
             mounts.Add(mount);
         }

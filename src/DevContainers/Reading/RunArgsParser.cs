@@ -7,10 +7,10 @@ namespace CloudDevEnv.DevContainers.Reading;
 
 /// <summary>Reads <c>runArgs</c> with Docker's option syntax (<c>--opt value</c>, <c>--opt=value</c>,
 /// <c>-o value</c>, <c>-ovalue</c>, grouped short flags like <c>-it</c>) against an allow-list. Options are
-/// accepted into <see cref="RunOptions"/>, accepted and ignored (the platform decides them), or refused
-/// with a message naming the argument. Unknown options are refused too: <c>docker run</c> keeps gaining
-/// options, and a new one must be looked at before a repository can use it.</summary>
-internal sealed partial class RunArgsParser
+/// accepted into <see cref="RunOptions"/>, accepted and ignored (the platform decides them), or outside the policy:
+/// refused or left out (<see cref="PolicyNotes"/>) with a message naming the argument. Unknown options are outside
+/// it too: <c>docker run</c> keeps gaining options, and a new one must be looked at before it is applied.</summary>
+internal sealed partial class RunArgsParser(PolicyNotes notes)
 {
     /// <summary>Labels the runtime uses to find and adopt its containers; a configuration must not forge them.
     /// Mirrors CloudDevEnv.Runtime.RuntimeLabels, which this project does not reference.</summary>
@@ -65,9 +65,9 @@ internal sealed partial class RunArgsParser
     /// <summary>Reads the arguments, then the top-level <c>init</c>, <c>privileged</c>, <c>capAdd</c> and
     /// <c>securityOpt</c> properties, which mean the same as the options of those names.</summary>
     /// <exception cref="ConfigValueException">An argument is refused or malformed.</exception>
-    public static RunOptions Parse(JsoncArray? runArgs, JsoncObject root)
+    public static RunOptions Parse(JsoncArray? runArgs, JsoncObject root, PolicyNotes notes)
     {
-        var parser = new RunArgsParser();
+        var parser = new RunArgsParser(notes);
         if (runArgs is not null)
         {
             parser.ParseArguments(runArgs);
@@ -97,7 +97,8 @@ internal sealed partial class RunArgsParser
                 {
                     if (!ShortOptions.TryGetValue(arg[j], out var name))
                     {
-                        throw Refuse(node, $"-{arg[j]}", "is not supported by CloudDevEnv");
+                        Refuse(node, $"-{arg[j]}", "is not supported by CloudDevEnv");
+                        break;
                     }
                     if (Flags.Contains(name))
                     {
@@ -134,7 +135,10 @@ internal sealed partial class RunArgsParser
         }
         if (!IsKnownValueOption(name))
         {
-            throw Refuse(node, written, "is not supported by CloudDevEnv");
+            // Left out with what looks like its value: the next item, unless it is an option itself.
+            var takesNext = inlineValue is null && index + 1 < items.Count && items[index + 1] is JsoncString { Value: var next } && !next.StartsWith('-');
+            Refuse(node, written, "is not supported by CloudDevEnv");
+            return takesNext ? index + 1 : index;
         }
         var value = inlineValue;
         var display = arg;
@@ -166,18 +170,21 @@ internal sealed partial class RunArgsParser
                 _init = on;
                 break;
             case "privileged" when on:
-                throw Refuse(node, written, "is not allowed: it gives the container full control of the host");
+                Refuse(node, written, "is not allowed: it gives the container full control of the host");
+                break;
             case "privileged":
                 break;
             case "read-only" or "oom-kill-disable" or "no-healthcheck":
-                throw Refuse(node, written, "is not supported by CloudDevEnv");
+                Refuse(node, written, "is not supported by CloudDevEnv");
+                break;
             default:
                 if (IgnoredFlags.Contains(name))
                 {
                     _ignored.Add(inlineValue is null ? written : $"{written}={inlineValue}");
                     break;
                 }
-                throw Refuse(node, written, "is not supported by CloudDevEnv");
+                Refuse(node, written, "is not supported by CloudDevEnv");
+                break;
         }
     }
 
@@ -196,13 +203,15 @@ internal sealed partial class RunArgsParser
                     var equals = value.IndexOf('=');
                     if (equals <= 0)
                     {
-                        throw Refuse(node, display, "is not allowed: write NAME=VALUE (copying a variable from the host is not possible here)");
+                        Refuse(node, display, "is not allowed: write NAME=VALUE (copying a variable from the host is not possible here)");
+                        break;
                     }
                     _environment[value[..equals]] = value[(equals + 1)..];
                     break;
                 }
             case "env-file" or "label-file":
-                throw Refuse(node, display, "is not allowed: it reads a file on the host");
+                Refuse(node, display, "is not allowed: it reads a file on the host");
+                break;
             case "label":
                 {
                     var equals = value.IndexOf('=');
@@ -213,7 +222,8 @@ internal sealed partial class RunArgsParser
                     }
                     if (key.StartsWith(ReservedLabelPrefix, StringComparison.OrdinalIgnoreCase))
                     {
-                        throw Refuse(node, display, $"is not allowed: labels starting with '{ReservedLabelPrefix}' are reserved for CloudDevEnv");
+                        Refuse(node, display, $"is not allowed: labels starting with '{ReservedLabelPrefix}' are reserved for CloudDevEnv");
+                        break;
                     }
                     _labels[key] = equals < 0 ? string.Empty : value[(equals + 1)..];
                     break;
@@ -245,26 +255,44 @@ internal sealed partial class RunArgsParser
                 _user = value.Length > 0 ? value : throw Fail(node, $"runArgs: '{display}' needs a user");
                 break;
             case "cap-add":
-                _capAdd.Add(CheckCapability(value, display, node));
+                if (CheckCapability(value, display, node) is { } capability)
+                {
+                    _capAdd.Add(capability);
+                }
+
                 break;
             case "cap-drop":
                 _capDrop.Add(NormalizeCapability(value));
                 break;
             case "security-opt":
-                _securityOptions.Add(CheckSecurityOption(value, display, node));
+                if (CheckSecurityOption(value, display, node) is { } securityOption)
+                {
+                    _securityOptions.Add(securityOption);
+                }
+
                 break;
             case "pid" or "ipc" or "uts" or "userns" or "cgroupns" or "network":
                 ApplyNamespace(name, value, display, node);
                 break;
             case "device" or "device-cgroup-rule" or "gpus":
-                throw Refuse(node, display, "is not allowed: it gives the container access to host devices");
+                Refuse(node, display, "is not allowed: it gives the container access to host devices");
+                break;
             case "volumes-from":
-                throw Refuse(node, display, "is not allowed: it shares another container's volumes");
+                Refuse(node, display, "is not allowed: it shares another container's volumes");
+                break;
             case "volume":
-                _mounts.Add(ParseVolume(value, display, node));
+                if (ParseVolume(value, display, node) is { } volume)
+                {
+                    _mounts.Add(volume);
+                }
+
                 break;
             case "mount":
-                _mounts.Add(ParseMount(value, display, node));
+                if (ParseMount(value, display, node) is { } mount)
+                {
+                    _mounts.Add(mount);
+                }
+
                 break;
             case "tmpfs":
                 _mounts.Add(ParseTmpfs(value, display, node));
@@ -290,11 +318,13 @@ internal sealed partial class RunArgsParser
         };
         if (mode == "host")
         {
-            throw Refuse(node, display, $"is not allowed: it shares the host's {what} namespace with the container");
+            Refuse(node, display, $"is not allowed: it shares the host's {what} namespace with the container");
+            return;
         }
         if (mode.StartsWith("container:", StringComparison.Ordinal) || mode.StartsWith("ns:", StringComparison.Ordinal))
         {
-            throw Refuse(node, display, $"is not allowed: it joins another container's {what} namespace");
+            Refuse(node, display, $"is not allowed: it joins another container's {what} namespace");
+            return;
         }
         var isDefault = name switch
         {
@@ -305,7 +335,8 @@ internal sealed partial class RunArgsParser
         };
         if (!isDefault)
         {
-            throw Refuse(node, display, "is not supported by CloudDevEnv");
+            Refuse(node, display, "is not supported by CloudDevEnv");
+            return;
         }
         _ignored.Add(display);
     }
@@ -318,15 +349,17 @@ internal sealed partial class RunArgsParser
         }
         if (Values.OptionalBoolean(root, "privileged", "privileged") == true)
         {
-            throw Fail(Values.Get(root, "privileged")!,
-                "'privileged': true is not allowed: it gives the container full control of the host");
+            notes.LeaveOut(Values.Get(root, "privileged")!, "'privileged': true", "is not allowed: it gives the container full control of the host");
         }
         if (Values.OptionalArray(root, "capAdd", "capAdd") is { } capAdd)
         {
             for (var i = 0; i < capAdd.Items.Count; i++)
             {
                 var value = Values.String(capAdd.Items[i], $"capAdd[{i}]");
-                _capAdd.Add(CheckCapability(value, value, capAdd.Items[i], "capAdd"));
+                if (CheckCapability(value, value, capAdd.Items[i], "capAdd") is { } capability)
+                {
+                    _capAdd.Add(capability);
+                }
             }
         }
         if (Values.OptionalArray(root, "securityOpt", "securityOpt") is { } securityOpt)
@@ -334,7 +367,10 @@ internal sealed partial class RunArgsParser
             for (var i = 0; i < securityOpt.Items.Count; i++)
             {
                 var value = Values.String(securityOpt.Items[i], $"securityOpt[{i}]");
-                _securityOptions.Add(CheckSecurityOption(value, value, securityOpt.Items[i], "securityOpt"));
+                if (CheckSecurityOption(value, value, securityOpt.Items[i], "securityOpt") is { } option)
+                {
+                    _securityOptions.Add(option);
+                }
             }
         }
     }
@@ -345,10 +381,11 @@ internal sealed partial class RunArgsParser
         return cap.StartsWith("CAP_", StringComparison.Ordinal) ? cap[4..] : cap;
     }
 
-    private static string CheckCapability(string value, string display, JsoncNode node, string source = "runArgs")
+    /// <returns>The capability, or null when the policy left it out.</returns>
+    private string? CheckCapability(string value, string display, JsoncNode node, string source = "runArgs")
     {
         var cap = NormalizeCapability(value);
-        if (AllowedCapabilities.Contains(cap))
+        if (AllowedCapabilities.Contains(cap) || notes.Policy.AllowedCapabilities.Contains(cap))
         {
             return cap;
         }
@@ -356,18 +393,24 @@ internal sealed partial class RunArgsParser
         {
             "ALL" => "it grants every capability, which amounts to --privileged",
             "SYS_ADMIN" => "it allows mounting file systems and other ways out of the container",
-            _ => $"only {string.Join(", ", AllowedCapabilities.Order(StringComparer.Ordinal))} may be added",
+            _ => $"only {string.Join(", ", AllowedCapabilities.Union(notes.Policy.AllowedCapabilities).Order(StringComparer.Ordinal))} may be added",
         };
-        throw Fail(node, $"{source}: '{display}' is not allowed: {why}");
+        notes.LeaveOut(node, $"{source}: '{display}'", $"is not allowed: {why}");
+        return null;
     }
 
-    private static string CheckSecurityOption(string value, string display, JsoncNode node, string source = "runArgs")
+    /// <returns>The option as Docker takes it, or null when the policy left it out.</returns>
+    private string? CheckSecurityOption(string value, string display, JsoncNode node, string source = "runArgs")
     {
         var option = value.Trim();
         var normalized = option.ToLowerInvariant().Replace(':', '=');
         if (normalized is "no-new-privileges" or "no-new-privileges=true")
         {
             return "no-new-privileges";
+        }
+        if (notes.Policy.AllowedSecurityOptions.Contains(normalized))
+        {
+            return normalized;
         }
         var why = normalized switch
         {
@@ -378,7 +421,8 @@ internal sealed partial class RunArgsParser
             _ when normalized.StartsWith("seccomp=", StringComparison.Ordinal) => "custom seccomp profiles are not supported",
             _ => "only no-new-privileges is supported",
         };
-        throw Fail(node, $"{source}: '{display}' is not allowed: {why}");
+        notes.LeaveOut(node, $"{source}: '{display}'", $"is not allowed: {why}");
+        return null;
     }
 
     private static HostEntry ParseHostEntry(string value, string display, JsoncNode node)
@@ -401,7 +445,7 @@ internal sealed partial class RunArgsParser
         throw Fail(node, $"runArgs: '{display}' must be host:address (an IP address or host-gateway)");
     }
 
-    private static DevContainerMount ParseVolume(string value, string display, JsoncNode node)
+    private DevContainerMount? ParseVolume(string value, string display, JsoncNode node)
     {
         var parts = value.Split(':');
         if (parts.Length == 1)
@@ -412,7 +456,8 @@ internal sealed partial class RunArgsParser
         {
             if (!VolumeNamePattern().IsMatch(parts[0]))
             {
-                throw Refuse(node, display, "is not allowed: it bind-mounts a host path (use a named volume)");
+                Refuse(node, display, "is not allowed: it bind-mounts a host path (use a named volume)");
+                return null;
             }
             var modes = parts.Length == 3 ? parts[2].Split(',') : [];
             var unknown = modes.FirstOrDefault(m => m is not ("ro" or "rw" or "nocopy" or "z" or "Z" or ""));
@@ -426,7 +471,7 @@ internal sealed partial class RunArgsParser
         throw Fail(node, $"runArgs: '{display}' must be name:/path[:ro]");
     }
 
-    private static DevContainerMount ParseMount(string value, string display, JsoncNode node)
+    private DevContainerMount? ParseMount(string value, string display, JsoncNode node)
     {
         DevContainerMount mount;
         try
@@ -472,8 +517,16 @@ internal sealed partial class RunArgsParser
         return new DevContainerMount(DevContainerMountType.Tmpfs, null, target, readOnly, options.ToArray());
     }
 
-    private static DevContainerMount CheckMount(DevContainerMount mount, string display, JsoncNode node) =>
-        MountPolicy.Check(mount) is { } why ? throw Refuse(node, display, $"is not allowed: {why}") : mount;
+    private DevContainerMount? CheckMount(DevContainerMount mount, string display, JsoncNode node)
+    {
+        if (MountPolicy.Check(mount) is { } why)
+        {
+            Refuse(node, display, $"is not allowed: {why}");
+            return null;
+        }
+
+        return mount;
+    }
 
     private RunOptions Build()
     {
@@ -489,8 +542,8 @@ internal sealed partial class RunArgsParser
                 _mounts.ToArray(), _ignored.ToArray());
     }
 
-    private static ConfigValueException Refuse(JsoncNode node, string argument, string why) =>
-        Values.Fail(node, $"runArgs: '{argument}' {why}");
+    /// <summary>An argument outside the policy: refused, or left out and noted.</summary>
+    private void Refuse(JsoncNode node, string argument, string why) => notes.LeaveOut(node, $"runArgs: '{argument}'", why);
 
     private static ConfigValueException Fail(JsoncNode node, string reason) => Values.Fail(node, reason);
 

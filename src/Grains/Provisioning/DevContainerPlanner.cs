@@ -48,6 +48,9 @@ internal static class DevContainerPlanner
             Hooks = hooks,
             ForwardPorts = [.. config.ForwardPorts.Where(p => p.Host is null).Select(p => p.Port).Distinct()],
             Volumes = Volumes(config),
+            CapAdd = [.. config.RunOptions.CapAdd],
+            SecurityOptions = [.. config.RunOptions.SecurityOptions.Where(o => o != "no-new-privileges")],
+            ShmSizeBytes = config.RunOptions.ShmSizeBytes,
         };
     }
 

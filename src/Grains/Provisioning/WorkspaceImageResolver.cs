@@ -22,6 +22,7 @@ public sealed partial class WorkspaceImageResolver(
     IGrainFactory grains,
     IOptions<WorkspaceOptions> workspaceOptions,
     IOptions<ProvisioningOptions> provisioningOptions,
+    IOptions<DevContainerPolicyOptions> policy,
     ILogger<WorkspaceImageResolver> logger)
 {
     private WorkspaceOptions Options => workspaceOptions.Value;
@@ -40,7 +41,7 @@ public sealed partial class WorkspaceImageResolver(
 
             if (snapshot is not null)
             {
-                config = Load(workspaceId, snapshot.Folder, repository.Name, spec.DevContainerPath);
+                config = Load(workspaceId, snapshot.Folder, repository.Name, spec.DevContainerPath, policy.Value.ToPolicy());
                 if (config is null)
                 {
                     notes.Add("the repository has no devcontainer.json");
@@ -48,6 +49,11 @@ public sealed partial class WorkspaceImageResolver(
                 else
                 {
                     log.Report($"Read {config.Location.RelativePath}.");
+                    foreach (var setting in config.LeftOut)
+                    {
+                        log.Report($"{config.Location.RelativePath}: {setting} (Workspaces:DevContainerPolicy).");
+                    }
+
                     NoteWhatIsNotApplied(config, notes);
                 }
             }
@@ -153,6 +159,23 @@ public sealed partial class WorkspaceImageResolver(
     /// <summary>Says in the status what devcontainer.json asks for that this platform does not do.</summary>
     private static void NoteWhatIsNotApplied(DevContainerConfig config, List<string> notes)
     {
+        // Outside the platform's policy: the workspace runs without them, and says so.
+        notes.AddRange(config.LeftOut.Select(setting => setting.ToString()));
+        var run = config.RunOptions;
+        List<string> decidedHere =
+        [
+            .. run.MemoryBytes is null ? [] : new[] { "--memory" },
+            .. run.Cpus is null ? [] : new[] { "--cpus" },
+            .. run.Hostname is null ? [] : new[] { "--hostname" },
+            .. run.Labels.Count == 0 ? [] : new[] { "--label" },
+            .. run.ExtraHosts.Count == 0 ? [] : new[] { "--add-host" },
+            .. run.IgnoredArguments,
+        ];
+        if (decidedHere.Count > 0)
+        {
+            notes.Add($"runArgs {string.Join(", ", decidedHere.Distinct().Select(a => $"'{a}'"))} are not applied: the platform decides them (the machine class sets CPUs and memory)");
+        }
+
         if (config.PostAttachCommand is not null)
         {
             // Codespaces runs it whenever a client attaches; the web IDE here attaches on every page load and the
@@ -170,10 +193,11 @@ public sealed partial class WorkspaceImageResolver(
     private static string? ConfigHash(DevContainerConfig? config) =>
         config is null ? null : PrebuildConfigHash.Of(File.ReadAllBytes(config.Location.ConfigFilePath));
 
-    private static DevContainerConfig? Load(string workspaceId, string folder, string repositoryName, string? path)
+    private static DevContainerConfig? Load(string workspaceId, string folder, string repositoryName, string? path, DevContainerPolicy policy)
     {
         var context = new LocalContext
         {
+            Policy = policy,
             // The default workspace folder is /workspaces/<basename>: make it the repository's name, not the scratch folder's.
             LocalWorkspaceFolder = Path.Combine(Path.GetDirectoryName(folder) ?? folder, repositoryName),
             IdLabels = new Dictionary<string, string>(StringComparer.Ordinal) { [RuntimeLabels.WorkspaceId] = workspaceId },

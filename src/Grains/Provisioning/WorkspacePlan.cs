@@ -41,6 +41,15 @@ public sealed record WorkspacePlan
     /// later steps clone what was checked; null in plans made before it was kept.</summary>
     [Id(9)] public Workspaces.RepositoryUrl? Repository { get; init; }
 
+    /// <summary>Capabilities devcontainer.json adds (runArgs <c>--cap-add</c>, <c>capAdd</c>), within the policy.</summary>
+    [Id(10)] public List<string> CapAdd { get; init; } = [];
+
+    /// <summary>Security options devcontainer.json sets beyond <c>no-new-privileges</c>, within the policy.</summary>
+    [Id(11)] public List<string> SecurityOptions { get; init; } = [];
+
+    /// <summary>runArgs <c>--shm-size</c> (browsers in tests want more than Docker's 64 MB).</summary>
+    [Id(12)] public long? ShmSizeBytes { get; init; }
+
     /// <summary>No devcontainer.json: the repository goes to <c>/workspaces/&lt;name&gt;</c>; only the users the image
     /// asks for are set.</summary>
     public static WorkspacePlan Default(string workspaceFolder, string? remoteUser, string? containerUser = null) =>

@@ -57,7 +57,10 @@ public sealed partial class WorkspaceProvisioner(
                 new InstanceGateway(Options.GatewayPort, Options.IdePort, gatewaySecret),
                 Mounts: mounts,
                 new InstanceResources(spec.Resources!.Cpus, spec.Resources.MemoryBytes),
-                User: plan.ContainerUser),
+                User: plan.ContainerUser,
+                CapAdd: plan.CapAdd,
+                SecurityOptions: plan.SecurityOptions,
+                ShmSizeBytes: plan.ShmSizeBytes),
             cancellationToken);
 
         if (instance.State != InstanceState.Running)
