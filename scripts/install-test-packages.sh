@@ -7,7 +7,8 @@
 # - git: the tests make local repositories to launch;
 # - strace: LocalStorage.Tests reads the system calls of a storage write (fsync, rename) to prove its durability;
 # - chromium: the web page's tests drive it with Playwright (tests/Api.Tests/WebPage);
-# - postgresql: cluster mode's tests start private servers of it on loopback (scripts/postgres.sh).
+# - postgresql: cluster mode's tests start private servers of it on loopback (scripts/postgres.sh);
+# - docker-registry: the devcontainer features' tests publish to a private OCI registry on loopback (scripts/registry.sh).
 set -euo pipefail
 
 say() { echo "install-test-packages: $*"; }
@@ -18,6 +19,7 @@ command -v strace >/dev/null 2>&1 || missing+=(strace)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [[ ${#missing[@]} -eq 0 ]]; then
   bash "$(dirname "${BASH_SOURCE[0]}")/postgres.sh" install
+  bash "$(dirname "${BASH_SOURCE[0]}")/registry.sh" install
   exit 0
 fi
 
@@ -35,3 +37,4 @@ DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq
   exit 1
 }
 bash "$(dirname "${BASH_SOURCE[0]}")/postgres.sh" install
+bash "$(dirname "${BASH_SOURCE[0]}")/registry.sh" install

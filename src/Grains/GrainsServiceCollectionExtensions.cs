@@ -39,6 +39,12 @@ public static class GrainsServiceCollectionExtensions
             .Bind(configuration.GetSection(DevContainerPolicyOptions.SectionName))
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddOptions<Provisioning.Features.FeatureOptions>()
+            .Bind(configuration.GetSection(Provisioning.Features.FeatureOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton<Provisioning.Features.FeatureFetcher>();
+        services.AddSingleton<Provisioning.Features.FeatureInstaller>();
         services.AddSingleton<WorkspaceImageResolver>();
         services.AddSingleton<WorkspaceProvisioner>();
         // Snapshots are on when the host registers an ISnapshotStore (AddLocalFolderSnapshotStore, later an S3 store).

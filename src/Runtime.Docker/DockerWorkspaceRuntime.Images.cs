@@ -227,7 +227,8 @@ public sealed partial class DockerWorkspaceRuntime
         return new ImageInfo(
             image,
             string.IsNullOrWhiteSpace(inspected.Config?.User) ? null : inspected.Config.User,
-            new Dictionary<string, string>(labels, StringComparer.Ordinal));
+            new Dictionary<string, string>(labels, StringComparer.Ordinal),
+            inspected.ID);
     }
 
     private Task<ImageInspectResponse?> TryInspectImageAsync(string image, CancellationToken ct) =>

@@ -5,4 +5,6 @@ namespace CloudDevEnv.Runtime;
 /// <param name="Image">The reference it was inspected by.</param>
 /// <param name="User">The image's configured user (Dockerfile <c>USER</c>); null when it has none (root).</param>
 /// <param name="Labels">Its labels, e.g. <c>devcontainer.metadata</c>.</param>
-public sealed record ImageInfo(string Image, string? User, IReadOnlyDictionary<string, string> Labels);
+/// <param name="Id">The engine's content id of the image (<c>sha256:…</c>), which changes with its content: what a
+/// derived image's cache key is made from; null when the runtime cannot tell.</param>
+public sealed record ImageInfo(string Image, string? User, IReadOnlyDictionary<string, string> Labels, string? Id = null);

@@ -74,7 +74,7 @@ public class WorkspaceClusterFixture : IAsyncLifetime
     /// <summary>Settings a derived fixture adds to (or changes in) the silo's configuration.</summary>
     protected virtual IEnumerable<KeyValuePair<string, string?>> ExtraSettings => [];
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         try
         {
@@ -128,7 +128,7 @@ public class WorkspaceClusterFixture : IAsyncLifetime
         await Cluster.DeployAsync();
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         var leftovers = new List<string>();
         try

@@ -1,4 +1,5 @@
 using CloudDevEnv.DevContainers;
+using CloudDevEnv.DevContainers.Features;
 
 namespace CloudDevEnv.Grains.Provisioning;
 
@@ -10,8 +11,11 @@ internal static class DevContainerPlanner
 
     /// <param name="image">The users the image asks for (its devcontainer.metadata label, its USER), used when
     /// devcontainer.json names none.</param>
-    public static WorkspacePlan Plan(DevContainerConfig config, ImageUsers image)
+    /// <param name="features">The features installed into the image, in install order: their hooks run before the
+    /// configuration's of the same kind, their volumes, capabilities and entrypoints join the configuration's.</param>
+    public static WorkspacePlan Plan(DevContainerConfig config, ImageUsers image, IReadOnlyList<ResolvedFeature>? features = null)
     {
+        features ??= [];
         // The spec: remoteUser defaults to containerUser, which defaults to the image's user.
         var remoteUser = config.RemoteUser ?? config.ContainerUser ?? config.RunOptions.User ?? image.RemoteUser;
         var containerEnv = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -26,16 +30,19 @@ internal static class DevContainerPlanner
             .ToDictionary(kv => kv.Key, kv => kv.Value!, StringComparer.Ordinal);
 
         var hooks = InContainerHooks
-            .Select(config.GetLifecycleCommand)
-            .OfType<LifecycleCommand>()
-            .Select(command => new PlannedHook
+            .SelectMany(hook => features
+                .Select(f => (Command: f.Definition.LifecycleCommands.FirstOrDefault(c => c.Hook == hook), Label: $"{HookName(hook)} of the feature {f.Definition.Id}"))
+                .Append((Command: config.GetLifecycleCommand(hook), Label: HookName(hook))))
+            .Where(h => h.Command is not null)
+            .Select(h => new PlannedHook
             {
-                Hook = HookName(command.Hook),
-                Parallel = command.Form == LifecycleCommandForm.Parallel,
-                FirstStartOnly = command.Hook != LifecycleHook.PostStartCommand,
-                Steps = [.. command.Steps.Select(step => new PlannedStep { Name = step.Name, Argv = [.. step.Argv] })],
+                Hook = h.Label,
+                Parallel = h.Command!.Form == LifecycleCommandForm.Parallel,
+                FirstStartOnly = h.Command.Hook != LifecycleHook.PostStartCommand,
+                Steps = [.. h.Command.Steps.Select(step => new PlannedStep { Name = step.Name, Argv = [.. step.Argv] })],
             })
             .ToList();
+        var runOptions = features.Select(f => f.Definition.RunOptions).Prepend(config.RunOptions).ToList();
 
         return new WorkspacePlan
         {
@@ -47,19 +54,20 @@ internal static class DevContainerPlanner
             WorkspaceFolder = config.WorkspaceFolder,
             Hooks = hooks,
             ForwardPorts = [.. config.ForwardPorts.Where(p => p.Host is null).Select(p => p.Port).Distinct()],
-            Volumes = Volumes(config),
-            CapAdd = [.. config.RunOptions.CapAdd],
-            SecurityOptions = [.. config.RunOptions.SecurityOptions.Where(o => o != "no-new-privileges")],
+            Volumes = Volumes(config.Mounts.Concat(features.SelectMany(f => f.Definition.Mounts))),
+            CapAdd = [.. runOptions.SelectMany(o => o.CapAdd).Distinct()],
+            SecurityOptions = [.. runOptions.SelectMany(o => o.SecurityOptions).Where(o => o != "no-new-privileges").Distinct()],
             ShmSizeBytes = config.RunOptions.ShmSizeBytes,
+            Entrypoints = [.. features.Select(f => f.Definition.Entrypoint).OfType<string>().Where(e => e.Length > 0)],
         };
     }
 
     /// <summary>The volume mounts (bind mounts are refused at load; tmpfs ones are not applied, see the resolver's
     /// notes), each under a name the runtime accepts. The names only need to be distinct within the workspace.</summary>
-    private static List<PlannedVolume> Volumes(DevContainerConfig config)
+    private static List<PlannedVolume> Volumes(IEnumerable<DevContainerMount> mounts)
     {
         var volumes = new List<PlannedVolume>();
-        foreach (var (mount, index) in config.Mounts.Select((m, i) => (m, i)))
+        foreach (var (mount, index) in mounts.Select((m, i) => (m, i)))
         {
             if (mount.Type != DevContainerMountType.Volume || volumes.Any(v => v.Target == mount.Target))
             {

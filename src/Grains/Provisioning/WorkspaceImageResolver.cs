@@ -23,6 +23,7 @@ public sealed partial class WorkspaceImageResolver(
     IOptions<WorkspaceOptions> workspaceOptions,
     IOptions<ProvisioningOptions> provisioningOptions,
     IOptions<DevContainerPolicyOptions> policy,
+    Features.FeatureInstaller features,
     ILogger<WorkspaceImageResolver> logger)
 {
     private WorkspaceOptions Options => workspaceOptions.Value;
@@ -62,9 +63,28 @@ public sealed partial class WorkspaceImageResolver(
             log.Report($"Using image {image} ({source}).");
             var prepared = await runtime.PrepareImageAsync(new ImageRequest(image, build), log, cancellationToken);
             var users = await ImageUsersAsync(image, prepared.Image, config, notes, cancellationToken);
+            IReadOnlyList<DevContainers.Features.ResolvedFeature> installed = [];
+            if (config is { Features.Count: > 0 })
+            {
+                if (source == ImageSource.Prebuild)
+                {
+                    notes.Add("the features come with the prebuild, which installed them");
+                }
+                else
+                {
+                    // The users the features install for, as the spec defines them: remoteUser, else containerUser, else the image's.
+                    var containerUser = config.ContainerUser ?? config.RunOptions.User ?? users.ContainerUser;
+                    var remoteUser = config.RemoteUser ?? containerUser ?? users.RemoteUser;
+                    var result = await features.InstallAsync(spec.Owner, config, prepared.Image, remoteUser, containerUser, log, cancellationToken);
+                    prepared = result.Image;
+                    installed = result.Features;
+                    notes.AddRange(result.Notes);
+                }
+            }
+
             var plan = config is null
                 ? WorkspacePlan.Default(WorkspaceProvisioner.WorkspaceFolder(repository), users.RemoteUser, users.ContainerUser)
-                : DevContainerPlanner.Plan(config, users);
+                : DevContainerPlanner.Plan(config, users, installed);
             var resolution = new ImageResolution(prepared.Image, source, [.. notes]);
             LogResolved(workspaceId, resolution.Image, source, plan.ConfigPath);
             return new ResolvedLaunch(resolution, plan);

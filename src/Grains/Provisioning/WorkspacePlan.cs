@@ -50,6 +50,10 @@ public sealed record WorkspacePlan
     /// <summary>runArgs <c>--shm-size</c> (browsers in tests want more than Docker's 64 MB).</summary>
     [Id(12)] public long? ShmSizeBytes { get; init; }
 
+    /// <summary>Entrypoints of installed features (a daemon's start script), run as root at every start of the container,
+    /// before the hooks.</summary>
+    [Id(13)] public List<string> Entrypoints { get; init; } = [];
+
     /// <summary>No devcontainer.json: the repository goes to <c>/workspaces/&lt;name&gt;</c>; only the users the image
     /// asks for are set.</summary>
     public static WorkspacePlan Default(string workspaceFolder, string? remoteUser, string? containerUser = null) =>

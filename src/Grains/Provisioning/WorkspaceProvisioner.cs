@@ -90,6 +90,20 @@ public sealed partial class WorkspaceProvisioner(
             await CloneAsync(workspaceId, spec, repository, plan, log, cancellationToken);
         }
 
+        // Features' entrypoints (a daemon a feature installed) come first, at every start, as the container's own
+        // entrypoint would run them; each as root, bounded, given `true` as the command it would exec.
+        foreach (var entrypoint in plan.Entrypoints)
+        {
+            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            bounded.CancelAfter(TimeSpan.FromMinutes(1));
+            log.Report($"Running the feature entrypoint {entrypoint}.");
+            var started = await runtime.ExecAsync(workspaceId, new ExecRequest(["/bin/sh", "-c", $"{entrypoint} true"], User: "0"), log, bounded.Token);
+            if (started.ExitCode != 0)
+            {
+                log.Report($"The feature entrypoint {entrypoint} ended with exit code {started.ExitCode}.");
+            }
+        }
+
         var remoteEnv = new Dictionary<string, string>(
             await ContainerEnvironment.ResolveRemoteEnvAsync(runtime, workspaceId, plan, cancellationToken), StringComparer.Ordinal);
         foreach (var (name, value) in userEnvironment)
