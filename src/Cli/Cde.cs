@@ -189,9 +189,9 @@ public static class Cde
                     await stdout.WriteLineAsync(piped || step < 0 ? $"phase: {phase}" : $"[{step + 1}/{Steps.Length}] {phase}");
                 }
             }
-            else if (!json && kind is "log" or "error")
+            else if (!json && kind is "log" or "error" or "warning")
             {
-                await stdout.WriteLineAsync((kind == "error" ? "  ! " : "    ") + message);
+                await stdout.WriteLineAsync((kind == "log" ? "    " : "  ! ") + message);
             }
 
             if (phase is "Running" or "Failed" or "Deleted" or "Stopped")

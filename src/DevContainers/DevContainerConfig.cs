@@ -88,12 +88,11 @@ public sealed record DevContainerConfig
     /// <see cref="LifecycleHook.UpdateContentCommand"/>.</summary>
     public LifecycleHook WaitFor { get; init; } = LifecycleHook.UpdateContentCommand;
 
-    /// <summary><c>features</c> as written (feature id → options). Kept so callers can show or hash them;
-    /// CloudDevEnv does not install features.</summary>
+    /// <summary><c>features</c> as written (feature id → options); <c>Features.FeatureReference</c> reads the ids.</summary>
     public IReadOnlyDictionary<string, JsonElement> Features { get; init; } = Empty<JsonElement>();
 
-    /// <summary>Every other top-level property (e.g. <c>customizations</c>, <c>overrideCommand</c>,
-    /// <c>dockerComposeFile</c>), after variable substitution. Kept and ignored.</summary>
+    /// <summary>Every other top-level property (e.g. <c>customizations</c>, which <see cref="VsCodeCustomizations"/>
+    /// reads, <c>overrideCommand</c>, <c>dockerComposeFile</c>), after variable substitution.</summary>
     public IReadOnlyDictionary<string, JsonElement> AdditionalProperties { get; init; } = Empty<JsonElement>();
 
     /// <summary>Settings outside the platform's policy (<see cref="LocalContext.Policy"/>), left out of the model and

@@ -43,6 +43,12 @@ public static class GrainsServiceCollectionExtensions
             .Bind(configuration.GetSection(Provisioning.Features.FeatureOptions.SectionName))
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddOptions<Provisioning.Ide.IdeOptions>()
+            .Bind(configuration.GetSection(Provisioning.Ide.IdeOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton<Provisioning.Ide.ExtensionFetcher>();
+        services.AddSingleton<Provisioning.Ide.IdeCustomizer>();
         services.AddSingleton<Provisioning.Features.FeatureFetcher>();
         services.AddSingleton<Provisioning.Features.FeatureInstaller>();
         services.AddSingleton<WorkspaceImageResolver>();

@@ -12,6 +12,9 @@ public enum WorkspaceEventKind
     Error = 3,
     /// <summary>A snapshot of the workspace's files was taken or restored; the message gives its size.</summary>
     Snapshot = 4,
+    /// <summary>Something the repository asked for was not done and the workspace goes on without it (an IDE extension
+    /// that could not be fetched, a companion service that did not start).</summary>
+    Warning = 5,
 }
 
 /// <summary>One thing that happened to a workspace. Sequence numbers grow by one per event.</summary>

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using CloudDevEnv.DevContainers;
 using CloudDevEnv.DevContainers.Features;
 
@@ -13,7 +14,9 @@ internal static class DevContainerPlanner
     /// devcontainer.json names none.</param>
     /// <param name="features">The features installed into the image, in install order: their hooks run before the
     /// configuration's of the same kind, their volumes, capabilities and entrypoints join the configuration's.</param>
-    public static WorkspacePlan Plan(DevContainerConfig config, ImageUsers image, IReadOnlyList<ResolvedFeature>? features = null)
+    /// <param name="ide">The IDE customizations of the image (its devcontainer.metadata label, which holds those of the
+    /// features installed into it); devcontainer.json's own are merged over them.</param>
+    public static WorkspacePlan Plan(DevContainerConfig config, ImageUsers image, IReadOnlyList<ResolvedFeature>? features = null, IEnumerable<JsonElement?>? ide = null)
     {
         features ??= [];
         // The spec: remoteUser defaults to containerUser, which defaults to the image's user.
@@ -43,6 +46,8 @@ internal static class DevContainerPlanner
             })
             .ToList();
         var runOptions = features.Select(f => f.Definition.RunOptions).Prepend(config.RunOptions).ToList();
+        var customizations = VsCodeCustomizations.Merge((ide ?? []).Append(
+            config.AdditionalProperties.TryGetValue("customizations", out var own) ? own : null));
 
         return new WorkspacePlan
         {
@@ -59,6 +64,8 @@ internal static class DevContainerPlanner
             SecurityOptions = [.. runOptions.SelectMany(o => o.SecurityOptions).Where(o => o != "no-new-privileges").Distinct()],
             ShmSizeBytes = config.RunOptions.ShmSizeBytes,
             Entrypoints = [.. features.Select(f => f.Definition.Entrypoint).OfType<string>().Where(e => e.Length > 0)],
+            IdeSettings = customizations.Settings,
+            IdeExtensions = [.. customizations.Extensions],
         };
     }
 

@@ -82,9 +82,17 @@ public sealed partial class WorkspaceImageResolver(
                 }
             }
 
+            // The IDE customizations the image carries (a prebuilt dev container image's, the installed features'):
+            // an image without devcontainer.json still asks for its extensions.
+            var ide = VsCodeCustomizations.FromMetadataLabel(
+                (await runtime.InspectImageAsync(prepared.Image, cancellationToken))?.Labels.GetValueOrDefault(ImageUsers.MetadataLabel)).ToList();
             var plan = config is null
-                ? WorkspacePlan.Default(WorkspaceProvisioner.WorkspaceFolder(repository), users.RemoteUser, users.ContainerUser)
-                : DevContainerPlanner.Plan(config, users, installed);
+                ? WorkspacePlan.Default(WorkspaceProvisioner.WorkspaceFolder(repository), users.RemoteUser, users.ContainerUser) with
+                {
+                    IdeSettings = VsCodeCustomizations.Merge(ide).Settings,
+                    IdeExtensions = [.. VsCodeCustomizations.Merge(ide).Extensions],
+                }
+                : DevContainerPlanner.Plan(config, users, installed, ide);
             var resolution = new ImageResolution(prepared.Image, source, [.. notes]);
             LogResolved(workspaceId, resolution.Image, source, plan.ConfigPath);
             return new ResolvedLaunch(resolution, plan);

@@ -54,6 +54,13 @@ public sealed record WorkspacePlan
     /// before the hooks.</summary>
     [Id(13)] public List<string> Entrypoints { get; init; } = [];
 
+    /// <summary><c>customizations.vscode.settings</c> merged (the image's, the features', devcontainer.json's), as a JSON
+    /// object: the IDE's machine settings.</summary>
+    [Id(14)] public string IdeSettings { get; init; } = "{}";
+
+    /// <summary><c>customizations.vscode.extensions</c> merged, as written (<c>publisher.name[@version]</c>).</summary>
+    [Id(15)] public List<string> IdeExtensions { get; init; } = [];
+
     /// <summary>No devcontainer.json: the repository goes to <c>/workspaces/&lt;name&gt;</c>; only the users the image
     /// asks for are set.</summary>
     public static WorkspacePlan Default(string workspaceFolder, string? remoteUser, string? containerUser = null) =>

@@ -10,6 +10,7 @@ namespace CloudDevEnv.Grains.Provisioning;
 public sealed partial class WorkspaceProvisioner(
     IWorkspaceRuntime runtime,
     WorkspaceImageResolver resolver,
+    Ide.IdeCustomizer ide,
     IOptions<WorkspaceOptions> options,
     IOptions<ProvisioningOptions> provisioningOptions,
     TimeProvider time,
@@ -119,6 +120,7 @@ public sealed partial class WorkspaceProvisioner(
             return;
         }
 
+        await ide.ApplyAsync(workspaceId, plan, remoteEnv, log, cancellationToken);
         var command = Options.IdeCommand
             .Replace("{port}", Options.IdePort.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
             .Replace("{folder}", folder, StringComparison.Ordinal);

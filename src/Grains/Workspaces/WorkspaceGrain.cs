@@ -1008,11 +1008,15 @@ public sealed partial class WorkspaceGrain(
         S.Version);
 
     /// <summary>Log lines carry the phase of the step that wrote them, not the phase when they are recorded.</summary>
-    private sealed class GrainProgress(WorkspaceGrain grain, WorkspacePhase phase) : IProgress<string>
+    private sealed class GrainProgress(WorkspaceGrain grain, WorkspacePhase phase) : IWarningProgress
     {
-        public void Report(string value) =>
+        public void Report(string value) => Record(WorkspaceEventKind.Log, value);
+
+        public void Warn(string message) => Record(WorkspaceEventKind.Warning, message);
+
+        private void Record(WorkspaceEventKind kind, string message) =>
             _ = Task.Factory.StartNew(
-                () => grain.Record(WorkspaceEventKind.Log, value, phase),
+                () => grain.Record(kind, message, phase),
                 CancellationToken.None,
                 TaskCreationOptions.None,
                 grain._scheduler ?? TaskScheduler.Default);

@@ -38,7 +38,7 @@ public sealed class WorkspaceOptions : IValidatableObject
     /// their visibility applies. No password: the gateway's secret and the proxy's cookie are the locks.</summary>
     [Required]
     public string IdeCommand { get; set; } =
-        "/opt/clouddevenv/ide/bin/code-server --auth none --disable-proxy --disable-telemetry --disable-update-check --bind-addr 127.0.0.1:{port} {folder}";
+        "/opt/clouddevenv/ide/bin/code-server --auth none --disable-proxy --disable-telemetry --disable-update-check --disable-workspace-trust --bind-addr 127.0.0.1:{port} {folder}";
 
     public double DefaultCpus { get; set; } = 2;
 

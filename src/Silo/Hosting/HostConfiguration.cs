@@ -39,10 +39,16 @@ public static class HostConfiguration
         return host;
     }
 
-    /// <summary>Keys kept beside the data unless configured: the proxy's cookie-signing key and the secrets' sealing
-    /// key. Processes sharing the data folder (local mode, or a cluster on one machine) share them.</summary>
-    public static void KeepKeysIn(IConfigurationManager configuration, string dataDir)
+    /// <summary>Keys and caches kept beside the data unless configured: the proxy's cookie-signing key, the secrets'
+    /// sealing key, the IDE extensions fetched. Processes sharing the data folder (local mode, or a cluster on one
+    /// machine) share them.</summary>
+    public static void KeepBesideData(IConfigurationManager configuration, string dataDir)
     {
+        if (string.IsNullOrEmpty(configuration["Ide:CacheFolder"]))
+        {
+            configuration.AddInMemoryCollection([new("Ide:CacheFolder", Path.Combine(dataDir, "extensions"))]);
+        }
+
         if (string.IsNullOrEmpty(configuration["Proxy:SigningKey"]) && string.IsNullOrEmpty(configuration["Proxy:SigningKeyFile"]))
         {
             configuration.AddInMemoryCollection([new("Proxy:SigningKeyFile", Path.Combine(dataDir, "proxy-signing.key"))]);

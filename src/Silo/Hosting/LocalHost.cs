@@ -29,7 +29,7 @@ public static class LocalHost
         }
 
         // Local mode keeps the proxy's cookie-signing key and the secrets' key beside the grain state unless configured.
-        HostConfiguration.KeepKeysIn(builder.Configuration, dataDir);
+        HostConfiguration.KeepBesideData(builder.Configuration, dataDir);
         builder.WebHost.UseUrls(host.ApiUrl, host.ProxyUrl);
 
         // Session cookies stay valid across restarts: the keys that protect them live beside the grain state.

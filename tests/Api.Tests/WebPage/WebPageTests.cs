@@ -43,6 +43,9 @@ public sealed class WebPageTests(WebPageFixture fixture) : IClassFixture<WebPage
         var ide = await page.Context.RunAndWaitForPageAsync(() => row.GetByRole(AriaRole.Button, new() { Name = "Open" }).ClickAsync());
         await Expect(ide.Locator(".monaco-workbench")).ToBeVisibleAsync(new() { Timeout = Ms(Launch) });
         await Expect(ide.Locator(".explorer-folders-view").GetByText("hello_page.py")).ToBeVisibleAsync(new() { Timeout = 60_000 });
+        // The folder the user chose opens trusted: no trust prompt, no "Restricted Mode" in the status bar.
+        await Expect(ide.GetByText("Do you trust the authors of the files in this folder?")).ToHaveCountAsync(0);
+        await Expect(ide.Locator(".statusbar").GetByText("Restricted Mode")).ToHaveCountAsync(0);
         Assert.Matches(@"^http://[a-z0-9-]+\.localhost:\d+/", ide.Url);
         await fixture.ShotAsync(ide, "04-ide");
         var workspaceUrl = new Uri(ide.Url).GetLeftPart(UriPartial.Authority) + "/";

@@ -162,10 +162,10 @@
       if (evt.kind === "Phase") {
         renderSteps(evt.phase, reasonOf(evt.message));
       } else {
-        appendLog(evt.message);
+        appendLog(evt.kind === "Warning" ? `Warning: ${evt.message}` : evt.message);
       }
     };
-    for (const kind of ["phase", "command", "log", "error", "snapshot"]) {
+    for (const kind of ["phase", "command", "log", "error", "warning", "snapshot"]) {
       source.addEventListener(kind, onEvent);
     }
     source.onmessage = onEvent;

@@ -26,7 +26,7 @@ public static class ClusterHost
         var database = Database(builder.Configuration);
         var dataDir = Path.GetFullPath(host.DataDir);
         Directory.CreateDirectory(dataDir);
-        HostConfiguration.KeepKeysIn(builder.Configuration, dataDir);
+        HostConfiguration.KeepBesideData(builder.Configuration, dataDir);
 
         // Before Orleans starts: its providers read their statements from the schema once, at start-up.
         using (var loggers = LoggerFactory.Create(l => l.AddConsole()))
