@@ -8,7 +8,8 @@
 # - strace: LocalStorage.Tests reads the system calls of a storage write (fsync, rename) to prove its durability;
 # - chromium: the web page's tests drive it with Playwright (tests/Api.Tests/WebPage);
 # - postgresql: cluster mode's tests start private servers of it on loopback (scripts/postgres.sh);
-# - docker-registry: the devcontainer features' tests publish to a private OCI registry on loopback (scripts/registry.sh).
+# - docker-registry: the devcontainer features' tests publish to a private OCI registry on loopback (scripts/registry.sh);
+# - docker-compose: the reference the platform's own compose reading is compared with (DevContainers.Tests/Compose).
 set -euo pipefail
 
 say() { echo "install-test-packages: $*"; }
@@ -17,6 +18,7 @@ missing=()
 command -v git >/dev/null 2>&1 || missing+=(git)
 command -v strace >/dev/null 2>&1 || missing+=(strace)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+[[ -x /usr/bin/docker-compose ]] || missing+=(docker-compose)
 if [[ ${#missing[@]} -eq 0 ]]; then
   bash "$(dirname "${BASH_SOURCE[0]}")/postgres.sh" install
   bash "$(dirname "${BASH_SOURCE[0]}")/registry.sh" install

@@ -91,6 +91,10 @@ public sealed record DevContainerConfig
     /// <summary><c>features</c> as written (feature id → options); <c>Features.FeatureReference</c> reads the ids.</summary>
     public IReadOnlyDictionary<string, JsonElement> Features { get; init; } = Empty<JsonElement>();
 
+    /// <summary><c>dockerComposeFile</c>, <c>service</c>, <c>runServices</c>, <c>shutdownAction</c>; null for a single
+    /// container configuration. <see cref="Compose.ComposeProject"/> reads the files.</summary>
+    public Compose.DevContainerCompose? Compose { get; init; }
+
     /// <summary>Every other top-level property (e.g. <c>customizations</c>, which <see cref="VsCodeCustomizations"/>
     /// reads, <c>overrideCommand</c>, <c>dockerComposeFile</c>), after variable substitution.</summary>
     public IReadOnlyDictionary<string, JsonElement> AdditionalProperties { get; init; } = Empty<JsonElement>();

@@ -206,14 +206,30 @@ public sealed class ModelTests
     }
 
     [Fact]
-    public void A_docker_compose_configuration_has_no_image_source()
+    public void A_docker_compose_configuration_has_no_image_source_and_names_its_files_and_service()
     {
         using var repo = new TestRepository();
+        repo.With("docker-compose.yml", "services: {}\n");
         var config = repo.LoadJson("""{ "dockerComposeFile": ["../docker-compose.yml"], "service": "app", "forwardPorts": [3000] }""");
         Assert.Null(config.Image);
         Assert.Null(config.Build);
-        Assert.Equal(["dockerComposeFile", "service"], config.AdditionalProperties.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal([repo.PathOf("docker-compose.yml")], config.Compose!.Files);
+        Assert.Equal(("app", null, "stopCompose"), (config.Compose.Service, config.Compose.RunServices, config.Compose.ShutdownAction));
+        Assert.Empty(config.AdditionalProperties);
         Assert.Equal(3000, config.ForwardPorts[0].Port);
+    }
+
+    [Theory]
+    [InlineData("""{ "dockerComposeFile": "missing.yml", "service": "app" }""", "'dockerComposeFile' names 'missing.yml', which is not a file in the repository (.devcontainer/missing.yml)")]
+    [InlineData("""{ "dockerComposeFile": "../../outside.yml", "service": "app" }""", "'dockerComposeFile' ('../../outside.yml') points outside the repository")]
+    [InlineData("""{ "dockerComposeFile": "../docker-compose.yml" }""", "a Docker Compose configuration must name its 'service'")]
+    [InlineData("""{ "dockerComposeFile": "../docker-compose.yml", "service": "app", "shutdownAction": "stopContainer" }""", "'shutdownAction' of a Docker Compose configuration is \"stopCompose\" or \"none\"")]
+    public void A_docker_compose_configuration_that_cannot_be_read_says_why(string json, string message)
+    {
+        using var repo = new TestRepository();
+        repo.With("docker-compose.yml", "services: {}\n");
+        var error = Assert.Throws<DevContainerConfigException>(() => repo.LoadJson(json));
+        Assert.Contains(message, error.Reason, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -15,6 +15,7 @@ internal static class DevContainerConfigReader
         "workspaceMount", "forwardPorts", "portsAttributes", "otherPortsAttributes", "mounts", "hostRequirements",
         "runArgs", "init", "privileged", "capAdd", "securityOpt", "initializeCommand", "onCreateCommand",
         "updateContentCommand", "postCreateCommand", "postStartCommand", "postAttachCommand", "waitFor", "features",
+        "dockerComposeFile", "service", "runServices",
     };
 
     /// <exception cref="DevContainerConfigException">The text is not an acceptable configuration.</exception>
@@ -149,6 +150,7 @@ internal static class DevContainerConfigReader
             Features = Values.OptionalObject(root, "features", "features") is { } features
                 ? features.Properties.ToDictionary(p => p.Name, p => JsoncJson.ToElement(p.Value), StringComparer.Ordinal)
                 : new Dictionary<string, JsonElement>(StringComparer.Ordinal),
+            Compose = ComposeReader.Read(root, source.Location),
             AdditionalProperties = additional,
             LeftOut = leftOut.All,
         };

@@ -16,13 +16,6 @@ internal sealed partial class RunArgsParser(PolicyNotes notes)
     /// Mirrors CloudDevEnv.Runtime.RuntimeLabels, which this project does not reference.</summary>
     public const string ReservedLabelPrefix = "dev.clouddevenv.";
 
-    // Docker's default capability set plus SYS_PTRACE (debuggers), none of which reach beyond the container.
-    private static readonly HashSet<string> AllowedCapabilities = new(StringComparer.Ordinal)
-    {
-        "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE",
-        "NET_RAW", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT", "SYS_PTRACE",
-    };
-
     private static readonly Dictionary<char, string> ShortOptions = new()
     {
         ['e'] = "env", ['l'] = "label", ['m'] = "memory", ['h'] = "hostname", ['u'] = "user", ['v'] = "volume",
@@ -375,26 +368,16 @@ internal sealed partial class RunArgsParser(PolicyNotes notes)
         }
     }
 
-    private static string NormalizeCapability(string value)
-    {
-        var cap = value.Trim().ToUpperInvariant();
-        return cap.StartsWith("CAP_", StringComparison.Ordinal) ? cap[4..] : cap;
-    }
+    private static string NormalizeCapability(string value) => ContainerSettingsPolicy.NormalizeCapability(value);
 
     /// <returns>The capability, or null when the policy left it out.</returns>
     private string? CheckCapability(string value, string display, JsoncNode node, string source = "runArgs")
     {
         var cap = NormalizeCapability(value);
-        if (AllowedCapabilities.Contains(cap) || notes.Policy.AllowedCapabilities.Contains(cap))
+        if (ContainerSettingsPolicy.CapabilityRefusal(notes.Policy, cap) is not { } why)
         {
             return cap;
         }
-        var why = cap switch
-        {
-            "ALL" => "it grants every capability, which amounts to --privileged",
-            "SYS_ADMIN" => "it allows mounting file systems and other ways out of the container",
-            _ => $"only {string.Join(", ", AllowedCapabilities.Union(notes.Policy.AllowedCapabilities).Order(StringComparer.Ordinal))} may be added",
-        };
         notes.LeaveOut(node, $"{source}: '{display}'", $"is not allowed: {why}");
         return null;
     }
@@ -402,25 +385,11 @@ internal sealed partial class RunArgsParser(PolicyNotes notes)
     /// <returns>The option as Docker takes it, or null when the policy left it out.</returns>
     private string? CheckSecurityOption(string value, string display, JsoncNode node, string source = "runArgs")
     {
-        var option = value.Trim();
-        var normalized = option.ToLowerInvariant().Replace(':', '=');
-        if (normalized is "no-new-privileges" or "no-new-privileges=true")
-        {
-            return "no-new-privileges";
-        }
-        if (notes.Policy.AllowedSecurityOptions.Contains(normalized))
+        var normalized = ContainerSettingsPolicy.NormalizeSecurityOption(value);
+        if (ContainerSettingsPolicy.SecurityOptionRefusal(notes.Policy, normalized) is not { } why)
         {
             return normalized;
         }
-        var why = normalized switch
-        {
-            "seccomp=unconfined" => "it turns off the seccomp system call filter",
-            "apparmor=unconfined" => "it turns off AppArmor confinement",
-            "label=disable" => "it turns off SELinux confinement",
-            "systempaths=unconfined" => "it exposes the host's kernel interfaces under /proc and /sys",
-            _ when normalized.StartsWith("seccomp=", StringComparison.Ordinal) => "custom seccomp profiles are not supported",
-            _ => "only no-new-privileges is supported",
-        };
         notes.LeaveOut(node, $"{source}: '{display}'", $"is not allowed: {why}");
         return null;
     }
