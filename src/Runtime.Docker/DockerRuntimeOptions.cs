@@ -99,6 +99,10 @@ public sealed class DockerRuntimeOptions
     /// present locally (and has no build).</summary>
     public bool PullMissingImages { get; set; } = true;
 
+    /// <summary>How long a workspace's start waits for its companions' health checks to pass (a database to take
+    /// connections) before it goes on without them.</summary>
+    public TimeSpan CompanionHealthTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>How long one HTTP probe of a workspace port may take.</summary>
     public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(3);
 

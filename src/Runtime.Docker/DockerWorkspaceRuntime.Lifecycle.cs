@@ -29,6 +29,7 @@ public sealed partial class DockerWorkspaceRuntime
                 }
 
                 _logger.LogInformation("Workspace {WorkspaceId}: adopting container {Container}", id, existing.Name.TrimStart('/'));
+                await EnsureCompanionsAsync(spec, existing.ID, Labels(id, spec.Owner), cancellationToken);
                 return ToInstance(existing);
             }
 
@@ -116,6 +117,8 @@ public sealed partial class DockerWorkspaceRuntime
                 PidsLimit = _options.PidsLimit > 0 ? _options.PidsLimit : null,
                 RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.No },
                 NetworkMode = network,
+                // The companions share this container's network namespace: their service names are its loopback.
+                ExtraHosts = [.. (spec.HostAliases ?? []).Select(alias => $"{alias}:127.0.0.1")],
             },
         };
         if (spec.Command is { Count: > 0 } command)
@@ -165,6 +168,7 @@ public sealed partial class DockerWorkspaceRuntime
             await HandWorkspacesToUserAsync(id, containerId, user!, cancellationToken);
         }
 
+        await EnsureCompanionsAsync(spec, containerId, labels, cancellationToken);
         _logger.LogInformation("Workspace {WorkspaceId}: created container {Container} from {Image}", id, ContainerName(id), spec.Image);
         var inspected = await InspectByIdAsync(containerId, cancellationToken)
             ?? throw new WorkspaceRuntimeException($"The container of workspace {id} vanished right after it was created.", isPermanent: false);
@@ -185,6 +189,7 @@ public sealed partial class DockerWorkspaceRuntime
         var container = await RequireAsync(workspaceId, cancellationToken);
         if (container.State?.Running == true && container.State.Paused != true)
         {
+            await StartCompanionsAsync(workspaceId, containerRestarted: false, cancellationToken);
             return;
         }
 
@@ -198,20 +203,21 @@ public sealed partial class DockerWorkspaceRuntime
 
             return await _client.Containers.StartContainerAsync(container.ID, new ContainerStartParameters(), token);
         }, cancellationToken);
-
+        await StartCompanionsAsync(workspaceId, containerRestarted: true, cancellationToken);
     }
 
     public async Task StopAsync(string workspaceId, TimeSpan grace, CancellationToken cancellationToken)
     {
         ValidateId(workspaceId);
         var container = await FindAsync(workspaceId, cancellationToken);
+        var effective = grace < TimeSpan.Zero ? _options.DefaultStopGrace : grace;
+        var seconds = (uint)Math.Ceiling(effective.TotalSeconds);
+        await StopCompanionsAsync(workspaceId, seconds, cancellationToken);
         if (container?.State is not { } state || (!state.Running && !state.Restarting))
         {
             return;
         }
 
-        var effective = grace < TimeSpan.Zero ? _options.DefaultStopGrace : grace;
-        var seconds = (uint)Math.Ceiling(effective.TotalSeconds);
         await EngineAsync($"Stopping the container of workspace {workspaceId}", async token =>
         {
             try
@@ -242,6 +248,9 @@ public sealed partial class DockerWorkspaceRuntime
         {
             ids.Add(named.ID);
         }
+
+        // The companions first: they live in the workspace container's network namespace.
+        ids.InsertRange(0, (await ListCompanionsAsync(workspaceId, cancellationToken)).Select(c => c.ID));
 
         foreach (var containerId in ids)
         {
@@ -301,15 +310,28 @@ public sealed partial class DockerWorkspaceRuntime
                     },
             },
         }, token), cancellationToken);
-        return containers
+        var instances = containers
             .Where(c => c.Labels?.ContainsKey(RuntimeLabels.WorkspaceId) == true)
             .Select(ToInstance)
             .ToList();
+
+        // Companions whose workspace container is gone (a crash mid-delete) stand for their workspace, so that the
+        // reconciliation that removes unclaimed workspaces removes them too.
+        foreach (var orphan in containers
+            .Where(c => LabelOrNull(c.Labels, RuntimeLabels.CompanionOf) is { } of && instances.All(i => i.WorkspaceId != of))
+            .GroupBy(c => c.Labels![RuntimeLabels.CompanionOf]))
+        {
+            var first = orphan.First();
+            instances.Add(new RuntimeInstance(orphan.Key, LabelOrNull(first.Labels, RuntimeLabels.Owner) ?? "", first.Names?.FirstOrDefault()?.TrimStart('/') ?? "", first.Image ?? "", InstanceState.Exited, null, null));
+        }
+
+        return instances;
     }
 
     private void ValidateSpec(InstanceSpec spec)
     {
         ValidateId(spec.WorkspaceId);
+        ValidateCompanions(spec);
         if (string.IsNullOrWhiteSpace(spec.Image))
         {
             throw new WorkspaceRuntimeException($"Workspace {spec.WorkspaceId}: no image.", isPermanent: true);

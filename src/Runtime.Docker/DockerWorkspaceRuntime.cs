@@ -69,6 +69,8 @@ public sealed partial class DockerWorkspaceRuntime : IWorkspaceRuntime, IDisposa
 
     public string Scope => $"docker|{_endpoint}|{_options.Installation ?? "-"}";
 
+    public bool RunsCompanions => true;
+
     /// <summary>The engine endpoint in use.</summary>
     public string Endpoint => _endpoint;
 

@@ -16,6 +16,9 @@ public interface IWorkspaceRuntime
     /// scope is enough.</summary>
     string Scope { get; }
 
+    /// <summary>True when <see cref="InstanceSpec.Companions"/> are run (Docker); a Docker Compose configuration needs it.</summary>
+    bool RunsCompanions { get; }
+
     /// <summary>Makes the image available to <see cref="CreateAsync"/>: present locally, pulled, or built.</summary>
     Task<PreparedImage> PrepareImageAsync(ImageRequest request, IProgress<string> log, CancellationToken cancellationToken);
 

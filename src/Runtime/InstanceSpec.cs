@@ -11,6 +11,9 @@ namespace CloudDevEnv.Runtime;
 /// devcontainer policy let the repository ask.</param>
 /// <param name="SecurityOptions">Security options beyond <c>no-new-privileges</c>, likewise (e.g. <c>seccomp=unconfined</c>).</param>
 /// <param name="ShmSizeBytes">The size of <c>/dev/shm</c>; null keeps the runtime's default.</param>
+/// <param name="Companions">Containers that run beside this one (a compose configuration's other services); only a
+/// runtime whose <see cref="IWorkspaceRuntime.RunsCompanions"/> is true takes them.</param>
+/// <param name="HostAliases">Names that resolve to the instance's own loopback (the companions' service names).</param>
 public sealed record InstanceSpec(
     string WorkspaceId,
     string Owner,
@@ -23,7 +26,9 @@ public sealed record InstanceSpec(
     string? User = null,
     IReadOnlyList<string>? CapAdd = null,
     IReadOnlyList<string>? SecurityOptions = null,
-    long? ShmSizeBytes = null);
+    long? ShmSizeBytes = null,
+    IReadOnlyList<CompanionSpec>? Companions = null,
+    IReadOnlyList<string>? HostAliases = null);
 
 /// <summary>The platform's gateway inside an instance (<c>images/workspace/gateway.mjs</c>): the only port the proxy
 /// reaches, and the lock on every other. It answers only requests that carry <paramref name="Secret"/> (which the proxy
@@ -49,6 +54,9 @@ public enum InstanceMountKind
 {
     Bind = 0,
     Volume = 1,
+
+    /// <summary>Memory-backed, empty at each start; <see cref="InstanceMount.Source"/> is ignored.</summary>
+    Tmpfs = 2,
 }
 
 /// <param name="Cpus">CPU limit in cores; 0 means no limit.</param>

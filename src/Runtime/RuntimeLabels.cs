@@ -12,6 +12,13 @@ public static class RuntimeLabels
     /// start-up reconciliation looks only at its own, so installations sharing an engine leave each other alone.</summary>
     public const string Installation = "dev.clouddevenv.installation";
 
+    /// <summary>On a companion container (a compose service beside the workspace): the workspace it belongs to. It
+    /// carries no <see cref="WorkspaceId"/>, so that it is never taken for the workspace's own instance.</summary>
+    public const string CompanionOf = "dev.clouddevenv.companion-of";
+
+    /// <summary>On a companion container: its service name.</summary>
+    public const string Companion = "dev.clouddevenv.companion";
+
     /// <summary>On an instance with a gateway: the port it listens on inside.</summary>
     public const string GatewayPort = "dev.clouddevenv.gateway-port";
 }

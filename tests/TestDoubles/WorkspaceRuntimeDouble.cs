@@ -18,6 +18,9 @@ public sealed class WorkspaceRuntimeDouble : IWorkspaceRuntime
     /// <summary>One per double: the silos sharing a double share its instances.</summary>
     public string Scope { get; } = "double|" + Guid.NewGuid().ToString("N");
 
+    /// <summary>The double records companions with the spec and runs none: a test that needs them runs on the engine.</summary>
+    public bool RunsCompanions { get; set; } = true;
+
     /// <summary>Where the endpoints of running instances point (e.g. a Kestrel server in a proxy test).</summary>
     public Uri EndpointBase { get; set; } = new("http://127.0.0.1:9/");
 

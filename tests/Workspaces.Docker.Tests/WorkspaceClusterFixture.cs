@@ -142,7 +142,7 @@ public class WorkspaceClusterFixture : IAsyncLifetime
             foreach (var container in containers.Where(c => Ours(c.Labels)))
             {
                 leftovers.Add("container " + string.Join(',', container.Names));
-                await Runtime.DeleteAsync(container.Labels[RuntimeLabels.WorkspaceId], CancellationToken.None);
+                await Runtime.DeleteAsync(WorkspaceOf(container.Labels)!, CancellationToken.None);
             }
 
             var volumes = await Engine.Volumes.ListAsync(new VolumesListParameters { Filters = OurLabel() });
@@ -172,8 +172,14 @@ public class WorkspaceClusterFixture : IAsyncLifetime
         Assert.True(leftovers.Count == 0, "The tests left behind: " + string.Join("; ", leftovers));
     }
 
-    private bool Ours(IDictionary<string, string>? labels) =>
-        labels is not null && labels.TryGetValue(RuntimeLabels.WorkspaceId, out var id) && id.StartsWith(Prefix, StringComparison.Ordinal);
+    private bool Ours(IDictionary<string, string>? labels) => WorkspaceOf(labels)?.StartsWith(Prefix, StringComparison.Ordinal) == true;
+
+    /// <summary>The workspace a container or volume belongs to: its own, or the one it is a companion of.</summary>
+    private static string? WorkspaceOf(IDictionary<string, string>? labels) =>
+        labels is null ? null
+        : labels.TryGetValue(RuntimeLabels.WorkspaceId, out var id) ? id
+        : labels.TryGetValue(RuntimeLabels.CompanionOf, out var of) ? of
+        : null;
 
     private static Dictionary<string, IDictionary<string, bool>> OurLabel() => new()
     {

@@ -59,7 +59,17 @@ public sealed partial class WorkspaceImageResolver(
                 }
             }
 
-            var (image, source, build) = await ChooseAsync(spec, config, notes);
+            Compose.ComposeLaunch? compose = null;
+            if (config?.Compose is not null)
+            {
+                compose = runtime.RunsCompanions
+                    ? Compose.ComposeLaunch.Read(config, snapshot!.Folder, policy.Value.ToPolicy(), notes)
+                    : throw new WorkspaceFailure(
+                        $"{config.Location.RelativePath} is a Docker Compose configuration, which runs on the Docker runtime only: the {runtime.Name} runtime runs one container per workspace. Use a devcontainer.json with an image or a Dockerfile.",
+                        keepInstanceRunning: false);
+            }
+
+            var (image, source, build) = await ChooseAsync(spec, config, compose, notes);
             log.Report($"Using image {image} ({source}).");
             var prepared = await runtime.PrepareImageAsync(new ImageRequest(image, build), log, cancellationToken);
             var users = await ImageUsersAsync(image, prepared.Image, config, notes, cancellationToken);
@@ -93,6 +103,17 @@ public sealed partial class WorkspaceImageResolver(
                     IdeExtensions = [.. VsCodeCustomizations.Merge(ide).Extensions],
                 }
                 : DevContainerPlanner.Plan(config, users, installed, ide);
+            if (compose is not null)
+            {
+                var companions = await compose.PrepareAsync(
+                    runtime,
+                    name => ImagePolicy.Refusal(name, spec.Owner, Options, provisioningOptions.Value),
+                    b => ImagePolicy.BuildTag(provisioningOptions.Value, spec.Owner, BuildHash(b.ContextPath, b.DockerfileInContext, b.Args, b.Target, provisioningOptions.Value.MaxCheckoutBytes)),
+                    snapshot!.Folder,
+                    log,
+                    cancellationToken);
+                plan = compose.Apply(plan, companions);
+            }
             var resolution = new ImageResolution(prepared.Image, source, [.. notes]);
             LogResolved(workspaceId, resolution.Image, source, plan.ConfigPath);
             return new ResolvedLaunch(resolution, plan);
@@ -104,7 +125,7 @@ public sealed partial class WorkspaceImageResolver(
     }
 
     private async Task<(string Image, ImageSource Source, ImageBuild? Build)> ChooseAsync(
-        WorkspaceSpec spec, DevContainerConfig? config, List<string> notes)
+        WorkspaceSpec spec, DevContainerConfig? config, Compose.ComposeLaunch? compose, List<string> notes)
     {
         if (spec.Image is { } requested)
         {
@@ -133,8 +154,26 @@ public sealed partial class WorkspaceImageResolver(
 
         if (config?.Build is { } build)
         {
-            var tag = ImagePolicy.BuildTag(provisioningOptions.Value, spec.Owner, BuildHash(build, provisioningOptions.Value.MaxCheckoutBytes));
+            var tag = ImagePolicy.BuildTag(provisioningOptions.Value, spec.Owner, BuildHash(build.ContextPath, build.DockerfileInContext, build.Args, build.Target, provisioningOptions.Value.MaxCheckoutBytes));
             return (tag, ImageSource.DevContainerBuild, new ImageBuild(build.ContextPath, build.DockerfileInContext, build.Args, build.Target));
+        }
+
+        // A compose configuration: the image of the service the workspace is.
+        if (compose?.Workspace.Build is { } composeBuild)
+        {
+            var tag = ImagePolicy.BuildTag(provisioningOptions.Value, spec.Owner,
+                BuildHash(composeBuild.ContextPath, composeBuild.DockerfileInContext, composeBuild.Args, composeBuild.Target, provisioningOptions.Value.MaxCheckoutBytes));
+            return (tag, ImageSource.DevContainerBuild, new ImageBuild(composeBuild.ContextPath, composeBuild.DockerfileInContext, composeBuild.Args, composeBuild.Target));
+        }
+
+        if (compose?.Workspace.Image is { } composeImage)
+        {
+            if (ImagePolicy.Refusal(composeImage, spec.Owner, Options, provisioningOptions.Value) is { } refusal)
+            {
+                throw new WorkspaceFailure($"The service {compose.Workspace.Name} names an image this workspace may not run: {refusal}", keepInstanceRunning: false);
+            }
+
+            return (composeImage, ImageSource.DevContainerImage, null);
         }
 
         if (config?.Image is { } image)
@@ -149,7 +188,7 @@ public sealed partial class WorkspaceImageResolver(
 
         if (config is not null)
         {
-            notes.Add($"{config.Location.RelativePath} names neither image nor build.dockerfile (Docker Compose is not supported)");
+            notes.Add($"{config.Location.RelativePath} names neither image, build.dockerfile nor dockerComposeFile");
         }
 
         return (Options.FallbackImage, ImageSource.Fallback, null);
@@ -249,7 +288,7 @@ public sealed partial class WorkspaceImageResolver(
     /// built before (the engine's layer cache covers near misses). The context is the checkout brought out of the prepare
     /// instance, so it holds no links or special files; the walk follows none anyway, and reads at most
     /// <paramref name="maxBytes"/>.</summary>
-    private static string BuildHash(DevContainerBuild build, long maxBytes)
+    private static string BuildHash(string contextPath, string dockerfileInContext, IReadOnlyDictionary<string, string> args, string? target, long maxBytes)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         void Add(string text)
@@ -258,9 +297,9 @@ public sealed partial class WorkspaceImageResolver(
             hash.AppendData([0]);
         }
 
-        Add(build.DockerfileInContext);
-        Add(build.Target ?? string.Empty);
-        foreach (var (name, value) in build.Args.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        Add(dockerfileInContext);
+        Add(target ?? string.Empty);
+        foreach (var (name, value) in args.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
             Add(name);
             Add(value);
@@ -268,7 +307,7 @@ public sealed partial class WorkspaceImageResolver(
 
         var read = 0L;
         var buffer = new byte[81920];
-        foreach (var file in RegularFiles(new DirectoryInfo(build.ContextPath), string.Empty))
+        foreach (var file in RegularFiles(new DirectoryInfo(contextPath), string.Empty))
         {
             Add(file.Relative);
             using var stream = file.Info.OpenRead();

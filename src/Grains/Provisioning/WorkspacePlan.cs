@@ -61,6 +61,12 @@ public sealed record WorkspacePlan
     /// <summary><c>customizations.vscode.extensions</c> merged, as written (<c>publisher.name[@version]</c>).</summary>
     [Id(15)] public List<string> IdeExtensions { get; init; } = [];
 
+    /// <summary>The other services of a Docker Compose configuration, run beside the workspace's container.</summary>
+    [Id(16)] public List<PlannedCompanion> Companions { get; init; } = [];
+
+    /// <summary>Names that resolve to the workspace's loopback: the companions' service names.</summary>
+    [Id(17)] public List<string> HostAliases { get; init; } = [];
+
     /// <summary>No devcontainer.json: the repository goes to <c>/workspaces/&lt;name&gt;</c>; only the users the image
     /// asks for are set.</summary>
     public static WorkspacePlan Default(string workspaceFolder, string? remoteUser, string? containerUser = null) =>
@@ -77,6 +83,55 @@ public sealed record PlannedVolume
     [Id(1)] public string Target { get; init; } = string.Empty;
 
     [Id(2)] public bool ReadOnly { get; init; }
+
+    /// <summary>A memory-backed mount (a companion's compose <c>tmpfs</c>); <see cref="Name"/> is unused.</summary>
+    [Id(3)] public bool Tmpfs { get; init; }
+}
+
+/// <summary>A compose service beside the workspace, its image prepared in Building.</summary>
+[GenerateSerializer, Alias("cde.PlannedCompanion")]
+public sealed record PlannedCompanion
+{
+    [Id(0)] public string Name { get; init; } = string.Empty;
+
+    [Id(1)] public string Image { get; init; } = string.Empty;
+
+    [Id(2)] public List<string>? Entrypoint { get; init; }
+
+    [Id(3)] public List<string>? Command { get; init; }
+
+    [Id(4)] public Dictionary<string, string> Environment { get; init; } = [];
+
+    [Id(5)] public string? User { get; init; }
+
+    [Id(6)] public string? WorkingDirectory { get; init; }
+
+    [Id(7)] public List<PlannedVolume> Volumes { get; init; } = [];
+
+    [Id(8)] public List<string> CapAdd { get; init; } = [];
+
+    [Id(9)] public List<string> SecurityOptions { get; init; } = [];
+
+    [Id(10)] public long? ShmSizeBytes { get; init; }
+
+    /// <summary>Docker's form: <c>["CMD-SHELL", "pg_isready"]</c>; null without a health check.</summary>
+    [Id(11)] public List<string>? HealthTest { get; init; }
+
+    [Id(12)] public TimeSpan? HealthInterval { get; init; }
+
+    [Id(13)] public TimeSpan? HealthTimeout { get; init; }
+
+    [Id(14)] public TimeSpan? HealthStartPeriod { get; init; }
+
+    [Id(15)] public int? HealthRetries { get; init; }
+
+    /// <summary>The companions it depends on, started first.</summary>
+    [Id(16)] public List<string> After { get; init; } = [];
+
+    /// <summary>A tar of the repository files the compose file bind-mounts into it, unpacked at <c>/</c>.</summary>
+    [Id(17)] public byte[]? Files { get; init; }
+
+    [Id(18)] public bool RestartOnFailure { get; init; }
 }
 
 /// <summary>One lifecycle command to run.</summary>

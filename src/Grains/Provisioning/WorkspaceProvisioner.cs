@@ -61,7 +61,9 @@ public sealed partial class WorkspaceProvisioner(
                 User: plan.ContainerUser,
                 CapAdd: plan.CapAdd,
                 SecurityOptions: plan.SecurityOptions,
-                ShmSizeBytes: plan.ShmSizeBytes),
+                ShmSizeBytes: plan.ShmSizeBytes,
+                Companions: [.. plan.Companions.Select(Companion)],
+                HostAliases: plan.HostAliases),
             cancellationToken);
 
         if (instance.State != InstanceState.Running)
@@ -203,6 +205,23 @@ public sealed partial class WorkspaceProvisioner(
             throw new WorkspaceRuntimeException($"Preparing the workspace folder failed (exit {result.ExitCode}): {result.OutputTail.Trim()}", isPermanent: false);
         }
     }
+
+    private static CompanionSpec Companion(PlannedCompanion c) => new(
+        c.Name,
+        c.Image,
+        c.Entrypoint,
+        c.Command,
+        c.Environment,
+        [.. c.Volumes.Select(v => new InstanceMount(v.Name, v.Target, v.ReadOnly, v.Tmpfs ? InstanceMountKind.Tmpfs : InstanceMountKind.Volume))],
+        c.User,
+        c.WorkingDirectory,
+        c.CapAdd,
+        c.SecurityOptions,
+        c.ShmSizeBytes,
+        c.HealthTest is { Count: > 0 } test ? new CompanionHealthcheck(test, c.HealthInterval, c.HealthTimeout, c.HealthStartPeriod, c.HealthRetries) : null,
+        c.After,
+        c.Files,
+        c.RestartOnFailure);
 
     public static string WorkspaceFolder(RepositoryUrl repository) => $"/workspaces/{repository.Name}";
 
