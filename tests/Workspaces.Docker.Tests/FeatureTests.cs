@@ -79,10 +79,18 @@ public sealed class FeatureTests(FeaturesClusterFixture fixture)
         }
         finally
         {
+            // The reference CLI's container, its image (vsc-<folder>-<hash>-features) and its scratch image go too.
             foreach (var leftover in (await FeaturesClusterFixture.RunAsync("docker", "ps", "-aq", "--filter", $"label=devcontainer.local_folder={repository.Path}")).Output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
             {
+                var image = (await FeaturesClusterFixture.RunAsync("docker", "inspect", "--format", "{{.Config.Image}}", leftover.Trim())).Output.Trim();
                 await FeaturesClusterFixture.RunAsync("docker", "rm", "-f", leftover.Trim());
+                if (image.StartsWith("vsc-", StringComparison.Ordinal))
+                {
+                    await FeaturesClusterFixture.RunAsync("docker", "rmi", "-f", image);
+                }
             }
+
+            await FeaturesClusterFixture.RunAsync("docker", "rmi", "-f", "dev_container_feature_content_temp");
         }
 
         // A second launch of the same configuration builds nothing: the derived image is found by its content's key.
