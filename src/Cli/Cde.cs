@@ -19,6 +19,8 @@ public static class Cde
           cde ls                                  my workspaces
           cde status <id>                         one workspace
           cde start <id> | cde stop <id> | cde rm <id>
+          cde keepalive <id>                      count as activity now: postpones its idle stop
+          cde pin <id> | cde unpin <id>           keep it however long it stays stopped, or let retention delete it
           cde open <id>                           print a single-use sign-in URL for its IDE
           cde logs <id> [-f]                      its recent events; -f follows them
           cde ports <id>                          its ports: what listens, what is forwarded, who may reach each, the URL
@@ -62,7 +64,7 @@ public static class Cde
                 "up" => await UpAsync(api, command, stdout, stderr, environment, piped, cancellationToken),
                 "ls" => await ListAsync(api, command, stdout, cancellationToken),
                 "status" => await StatusAsync(api, command, stdout, cancellationToken),
-                "start" or "stop" or "rm" => await CommandAsync(api, command, stdout, cancellationToken),
+                "start" or "stop" or "rm" or "keepalive" or "pin" or "unpin" => await CommandAsync(api, command, stdout, cancellationToken),
                 "open" => await OpenAsync(api, command, stdout, cancellationToken),
                 "logs" => await LogsAsync(api, command, stdout, cancellationToken),
                 "ports" => await PortsAsync(api, command, stdout, cancellationToken),
@@ -266,7 +268,24 @@ public static class Cde
             image:       {w.GetProperty("image").GetString() ?? "-"}{(w.GetProperty("imageSource").GetString() is { } source ? " (" + source + ")" : string.Empty)}
             url:         {w.GetProperty("url").GetString()}
             """);
+        if (Lifecycle(w) is { } lifecycle)
+        {
+            await stdout.WriteLineAsync($"lifecycle:   {lifecycle}");
+        }
+
         return ExitCodes.Ok;
+    }
+
+    /// <summary>What happens to the workspace by itself: its idle stop, or its deletion by retention.</summary>
+    private static string? Lifecycle(JsonElement w)
+    {
+        static DateTimeOffset? At(JsonElement w, string name) =>
+            w.TryGetProperty(name, out var at) && at.ValueKind == JsonValueKind.String ? at.GetDateTimeOffset() : null;
+
+        return At(w, "idleStopAt") is { } stop ? $"stops when idle at {stop.ToLocalTime():yyyy-MM-dd HH:mm} (cde keepalive postpones it)"
+            : At(w, "deleteAfter") is { } delete ? $"deleted at {delete.ToLocalTime():yyyy-MM-dd HH:mm} unless started or pinned (cde pin)"
+            : w.TryGetProperty("pinned", out var pinned) && pinned.ValueKind == JsonValueKind.True ? "pinned: kept however long it stays stopped"
+            : null;
     }
 
     private static async Task<int> CommandAsync(ApiClient api, CommandLine command, TextWriter stdout, CancellationToken cancellationToken)
@@ -276,10 +295,22 @@ public static class Cde
         {
             "start" => (HttpMethod.Post, path + "/start", "Starting"),
             "stop" => (HttpMethod.Post, path + "/stop", "Stopping"),
+            "keepalive" => (HttpMethod.Post, path + "/keepalive", "Kept alive:"),
+            "pin" => (HttpMethod.Post, path + "/pin", "Pinned"),
+            "unpin" => (HttpMethod.Delete, path + "/pin", "Unpinned"),
             _ => (HttpMethod.Delete, path, "Deleting"),
         };
         var w = await api.SendAsync(method, target, null, null, cancellationToken);
-        await stdout.WriteLineAsync(command.Flags.Contains("json") ? JsonSerializer.Serialize(w, CliJson.Options) : $"{done} {w.GetProperty("id").GetString()}.");
+        var id = w.GetProperty("id").GetString();
+        var line = command.Name switch
+        {
+            "keepalive" when w.TryGetProperty("idleStopAt", out var at) && at.ValueKind == JsonValueKind.String =>
+                $"{done} {id} stops when idle at {at.GetDateTimeOffset().ToLocalTime():yyyy-MM-dd HH:mm}.",
+            "unpin" when w.TryGetProperty("deleteAfter", out var at) && at.ValueKind == JsonValueKind.String =>
+                $"{done} {id}: it will be deleted at {at.GetDateTimeOffset().ToLocalTime():yyyy-MM-dd HH:mm} unless started.",
+            _ => $"{done} {id}.",
+        };
+        await stdout.WriteLineAsync(command.Flags.Contains("json") ? JsonSerializer.Serialize(w, CliJson.Options) : line);
         return ExitCodes.Ok;
     }
 

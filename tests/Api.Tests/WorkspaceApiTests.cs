@@ -72,6 +72,9 @@ public sealed class WorkspaceApiTests(HostFixture host)
     [InlineData("POST", "/api/workspaces/calm-otter-abcdefghij/stop")]
     [InlineData("DELETE", "/api/workspaces/calm-otter-abcdefghij")]
     [InlineData("GET", "/api/workspaces/calm-otter-abcdefghij/events")]
+    [InlineData("POST", "/api/workspaces/calm-otter-abcdefghij/keepalive")]
+    [InlineData("POST", "/api/workspaces/calm-otter-abcdefghij/pin")]
+    [InlineData("DELETE", "/api/workspaces/calm-otter-abcdefghij/pin")]
     [InlineData("GET", "/api/workspaces/NOT_A_LABEL")]
     public async Task Unknown_ids_are_404_problems(string method, string path)
     {

@@ -115,10 +115,16 @@ public sealed class SnapshotTests : IAsyncLifetime
 
         // Counted from the last one: not again ten minutes later, but again after another interval.
         _clock.Advance(TimeSpan.FromMinutes(10));
+        await grain.ReportActivityAsync(_clock.GetUtcNow());
         await Eventually.HealthChecksAsync(_runtime, grain);
         Assert.Single(SnapshotEvents(await grain.GetStatusAsync()));
         _clock.Advance(TimeSpan.FromMinutes(21));
         await Eventually.TrueAsync(async () => SnapshotEvents(await grain.GetStatusAsync()).Length == 2, "the second periodic snapshot");
+
+        // Nobody worked in it since: another interval takes none (it would hold the same files).
+        _clock.Advance(TimeSpan.FromMinutes(31));
+        await Eventually.HealthChecksAsync(_runtime, grain, count: 4);
+        Assert.Equal(2, SnapshotEvents(await grain.GetStatusAsync()).Length);
         Assert.Equal(WorkspacePhase.Running, (await grain.GetStatusAsync()).Phase);
     }
 

@@ -111,7 +111,80 @@ public sealed class WorkspacePolicyTests
             RunningVerdictKind.Stop, "Stopping: no activity for 30 min.", 0 },
         { "idle wins over a due snapshot", Facts() with { RunningSince = T0.AddHours(-2), LastActivityAt = T0.AddHours(-1) },
             RunningVerdictKind.Stop, "Stopping: no activity for 30 min.", 0 },
+        { "no periodic snapshot without activity since the last", Facts() with { IdleTimeout = TimeSpan.FromHours(2), RunningSince = T0.AddHours(-2), LastActivityAt = T0.AddMinutes(-50), SnapshotAttemptedAt = T0.AddMinutes(-40), LastSnapshotAt = T0.AddMinutes(-40) },
+            RunningVerdictKind.Healthy, null, 0 },
+        { "a periodic snapshot after activity since the last", Facts() with { RunningSince = T0.AddHours(-2), LastActivityAt = T0.AddMinutes(-5), SnapshotAttemptedAt = T0.AddMinutes(-40), LastSnapshotAt = T0.AddMinutes(-40) },
+            RunningVerdictKind.Snapshot, null, 0 },
+        { "a snapshot asked for is taken without activity", Facts() with { LastActivityAt = T0.AddMinutes(-20), LastSnapshotAt = T0.AddMinutes(-10), SnapshotRequested = true },
+            RunningVerdictKind.Snapshot, null, 0 },
     };
+
+    public static TheoryData<string, RunningFacts, TimeSpan?> IdleWarnings => new()
+    {
+        { "6 min left", Warned() with { LastActivityAt = T0.AddMinutes(-24) }, null },
+        { "5 min left", Warned() with { LastActivityAt = T0.AddMinutes(-25) }, TimeSpan.FromMinutes(5) },
+        { "5 min warned, 3 min left", Warned() with { LastActivityAt = T0.AddMinutes(-27), IdleWarnedLead = TimeSpan.FromMinutes(5), IdleWarnedAt = T0.AddMinutes(-2) }, null },
+        { "5 min warned, 1 min left", Warned() with { LastActivityAt = T0.AddMinutes(-29), IdleWarnedLead = TimeSpan.FromMinutes(5), IdleWarnedAt = T0.AddMinutes(-4) }, TimeSpan.FromMinutes(1) },
+        { "1 min warned", Warned() with { LastActivityAt = T0.AddMinutes(-29.5), IdleWarnedLead = TimeSpan.FromMinutes(1), IdleWarnedAt = T0.AddSeconds(-10) }, null },
+        { "jumped past both: the shorter only", Warned() with { LastActivityAt = T0.AddMinutes(-29.5) }, TimeSpan.FromMinutes(1) },
+        { "warned before the last activity: counts for nothing", Warned() with { LastActivityAt = T0.AddMinutes(-26), IdleWarnedLead = TimeSpan.FromMinutes(1), IdleWarnedAt = T0.AddMinutes(-27) }, TimeSpan.FromMinutes(5) },
+        { "a lead as long as the timeout is never given", Warned() with { IdleTimeout = TimeSpan.FromMinutes(5), LastActivityAt = T0.AddMinutes(-1) }, null },
+        { "no warnings configured", Warned() with { IdleWarnings = [], LastActivityAt = T0.AddMinutes(-29) }, null },
+    };
+
+    [Theory]
+    [MemberData(nameof(IdleWarnings))]
+    public void An_idle_stop_is_warned_of_at_each_lead_once(string _, RunningFacts facts, TimeSpan? lead)
+    {
+        var verdict = WorkspacePolicy.JudgeRunning(facts);
+        Assert.Equal(lead, verdict.WarnLead);
+        Assert.Equal(lead is null ? RunningVerdictKind.Healthy : RunningVerdictKind.WarnIdle, verdict.Kind);
+    }
+
+    [Fact]
+    public void A_warning_says_how_long_is_left_and_how_to_keep_it()
+    {
+        var verdict = WorkspacePolicy.JudgeRunning(Warned() with { LastActivityAt = T0.AddMinutes(-25) });
+        Assert.Equal("No activity for 25 min: the workspace stops in 5 min unless it is used (open it, or POST …/keepalive).", verdict.Why);
+        Assert.Contains("stops in 30 s", WorkspacePolicy.JudgeRunning(Warned() with { LastActivityAt = T0.AddMinutes(-29.5) }).Why);
+    }
+
+    public static TheoryData<string, TimeSpan, bool, TimeSpan?, StoppedVerdictKind, TimeSpan?> Retention => new()
+    {
+        // stopped this long ago, pinned, warned this long ago → verdict, deletion at (from now)
+        { "fresh", TimeSpan.FromDays(1), false, null, StoppedVerdictKind.Keep, TimeSpan.FromDays(29) },
+        { "a day before", TimeSpan.FromDays(29), false, null, StoppedVerdictKind.Warn, TimeSpan.FromDays(1) },
+        { "warned, not yet", TimeSpan.FromDays(29.5), false, TimeSpan.FromDays(0.5), StoppedVerdictKind.Keep, TimeSpan.FromDays(0.5) },
+        { "warned, due", TimeSpan.FromDays(30), false, TimeSpan.FromDays(1), StoppedVerdictKind.Delete, TimeSpan.Zero },
+        { "past due, never warned (silo was down): warned first", TimeSpan.FromDays(45), false, null, StoppedVerdictKind.Warn, TimeSpan.FromDays(1) },
+        { "warned for an earlier stop: warned again", TimeSpan.FromDays(30), false, TimeSpan.FromDays(40), StoppedVerdictKind.Warn, TimeSpan.FromDays(1) },
+        { "pinned", TimeSpan.FromDays(400), true, TimeSpan.FromDays(2), StoppedVerdictKind.Keep, null },
+    };
+
+    [Theory]
+    [MemberData(nameof(Retention))]
+    public void A_stopped_workspace_is_deleted_after_the_retention_period_never_without_a_days_notice(
+        string _, TimeSpan stoppedFor, bool pinned, TimeSpan? warnedAgo, StoppedVerdictKind kind, TimeSpan? deleteIn)
+    {
+        var verdict = WorkspacePolicy.JudgeStopped(T0, T0 - stoppedFor, pinned, TimeSpan.FromDays(30), TimeSpan.FromDays(1), T0 - warnedAgo);
+        Assert.Equal(kind, verdict.Kind);
+        Assert.Equal(deleteIn is { } d ? T0 + d : null, verdict.DeleteAfter);
+    }
+
+    [Fact]
+    public void Retention_zero_keeps_stopped_workspaces_forever() =>
+        Assert.Equal(new StoppedVerdict(StoppedVerdictKind.Keep, null, null),
+            WorkspacePolicy.JudgeStopped(T0, T0.AddYears(-5), pinned: false, TimeSpan.Zero, TimeSpan.FromDays(1), warnedAt: null));
+
+    [Theory]
+    [InlineData(new[] { 0, 10, 20 }, true)]
+    [InlineData(new[] { 0, 10 }, false)]
+    [InlineData(new[] { 61, 30, 0 }, false)]
+    [InlineData(new[] { 200, 59, 30, 0 }, true)]
+    public void Three_interruptions_within_an_hour_are_flapping(int[] minutesAgo, bool flapping) =>
+        Assert.Equal(flapping, WorkspacePolicy.IsFlapping(minutesAgo.Select(m => T0.AddMinutes(-m)), T0, 3, TimeSpan.FromHours(1)));
+
+    private static RunningFacts Warned() => Facts() with { IdleWarnings = [TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(1)], SnapshotsEnabled = false };
 
     [Theory]
     [MemberData(nameof(HealthChecks))]

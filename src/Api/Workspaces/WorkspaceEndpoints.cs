@@ -49,6 +49,18 @@ public static class WorkspaceEndpoints
         api.MapPost("/{id}/stop", (string id, HttpRequest request, ClaimsPrincipal user, IGrainFactory grains) => CommandAsync(id, request, user, grains, (g, actor) => g.StopAsync(actor)))
             .WithName("StopWorkspace")
             .WithSummary("Stop a workspace, keeping its files.").ProducesProblem(StatusCodes.Status412PreconditionFailed).ProducesProblem(StatusCodes.Status409Conflict);
+        api.MapPost("/{id}/keepalive", (string id, HttpRequest request, ClaimsPrincipal user, IGrainFactory grains) => CommandAsync(id, request, user, grains, (g, actor) => g.KeepAliveAsync(actor)))
+            .WithName("KeepWorkspaceAlive")
+            .WithSummary("Count as activity now: postpones the running workspace's idle stop (for a user reading, not typing).")
+            .ProducesProblem(StatusCodes.Status412PreconditionFailed).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        api.MapPost("/{id}/pin", (string id, HttpRequest request, ClaimsPrincipal user, IGrainFactory grains) => CommandAsync(id, request, user, grains, (g, actor) => g.PinAsync(true, actor)))
+            .WithName("PinWorkspace")
+            .WithSummary("Keep the workspace however long it stays stopped (no retention deletion).")
+            .ProducesProblem(StatusCodes.Status412PreconditionFailed).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        api.MapDelete("/{id}/pin", (string id, HttpRequest request, ClaimsPrincipal user, IGrainFactory grains) => CommandAsync(id, request, user, grains, (g, actor) => g.PinAsync(false, actor)))
+            .WithName("UnpinWorkspace")
+            .WithSummary("Let retention delete the workspace once it has been stopped for Workspaces:StoppedRetention.")
+            .ProducesProblem(StatusCodes.Status412PreconditionFailed).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         api.MapPatch("/{id}", UpdateAsync)
             .WithName("UpdateWorkspace")
             .WithSummary("Change a workspace's idle timeout or display name.")

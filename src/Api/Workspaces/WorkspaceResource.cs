@@ -2,6 +2,9 @@ namespace CloudDevEnv.Api.Workspaces;
 
 /// <summary>A workspace as the REST API shows it.</summary>
 /// <param name="Secrets">The names of its secrets; their values are never shown.</param>
+/// <param name="Pinned">Kept however long it stays stopped (POST …/pin).</param>
+/// <param name="DeleteAfter">For a stopped workspace that is not pinned: when retention deletes it.</param>
+/// <param name="IdleStopAt">For a running workspace: when it stops unless it is used (or kept alive) before.</param>
 /// <param name="Silo">For admins: the address of the silo that holds the workspace's grain.</param>
 public sealed record WorkspaceResource(
     string Id,
@@ -27,6 +30,9 @@ public sealed record WorkspaceResource(
     DateTimeOffset UpdatedAt,
     DateTimeOffset? LastActivityAt,
     IReadOnlyList<WorkspaceEventResource> Events,
+    bool Pinned,
+    DateTimeOffset? DeleteAfter,
+    DateTimeOffset? IdleStopAt,
     string? Silo = null)
 {
     /// <param name="forAdmin">An admin's view, which names the silo that holds the workspace's grain.</param>
@@ -54,6 +60,9 @@ public sealed record WorkspaceResource(
         status.UpdatedAt,
         status.LastActivityAt,
         [.. status.RecentEvents.TakeLast(eventCount).Select(WorkspaceEventResource.From)],
+        status.Pinned,
+        status.DeleteAfter,
+        status.IdleStopAt,
         forAdmin ? status.Silo : null);
 }
 

@@ -62,6 +62,14 @@ public interface IWorkspaceGrain : IGrainWithStringKey
     [AlwaysInterleave, Alias("GetPorts")]
     Task<ImmutableArray<WorkspacePort>> GetPortsAsync();
 
+    /// <summary>Counts as activity now (postpones the idle stop), for a user reading rather than typing.</summary>
+    [Alias("KeepAlive")]
+    Task<WorkspaceStatus> KeepAliveAsync(string actor);
+
+    /// <summary>Pins (or unpins) the workspace: a pinned workspace is not deleted however long it stays stopped.</summary>
+    [Alias("Pin")]
+    Task<WorkspaceStatus> PinAsync(bool pinned, string actor);
+
     /// <summary>The proxy saw traffic at <paramref name="at"/>: postpones the idle stop.</summary>
     [OneWay, Alias("ReportActivity")]
     Task ReportActivityAsync(DateTimeOffset at);

@@ -7,6 +7,9 @@ namespace CloudDevEnv.Contracts.Workspaces;
 /// <param name="Instance">The backing container or pod name, once created.</param>
 /// <param name="Version">Grows with every change: lets a reader tell whether it has seen this snapshot.</param>
 /// <param name="Silo">The address of the silo that holds the workspace's grain now (for operators).</param>
+/// <param name="Pinned">Kept however long it stays stopped.</param>
+/// <param name="DeleteAfter">For a stopped workspace that is not pinned: when it will be deleted.</param>
+/// <param name="IdleStopAt">For a running workspace: when it stops unless it is used before.</param>
 [GenerateSerializer, Immutable, Alias("cde.WorkspaceStatus")]
 public sealed record WorkspaceStatus(
     string Id,
@@ -22,4 +25,7 @@ public sealed record WorkspaceStatus(
     DateTimeOffset? LastActivityAt,
     ImmutableArray<WorkspaceEvent> RecentEvents,
     long Version,
-    string? Silo = null);
+    string? Silo = null,
+    bool Pinned = false,
+    DateTimeOffset? DeleteAfter = null,
+    DateTimeOffset? IdleStopAt = null);

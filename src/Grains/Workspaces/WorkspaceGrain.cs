@@ -32,6 +32,9 @@ public sealed partial class WorkspaceGrain(
     ILogger<WorkspaceGrain> logger) : Grain, IWorkspaceGrain, IRemindable, IReconcileTarget
 {
     private const string ReminderName = "reconcile";
+
+    /// <summary>Held by a stopped workspace that retention may delete, to look at it while the grain is not active.</summary>
+    private const string RetentionReminderName = "retention";
     private static readonly TimeSpan ActivityPersistInterval = TimeSpan.FromMinutes(1);
 
     /// <summary>Log lines between two writes of the state use sequence numbers from a block reserved in it.</summary>
@@ -175,6 +178,8 @@ public sealed partial class WorkspaceGrain(
                 }
 
                 s.Desired = DesiredState.Running;
+                // The owner asked: the interruptions that made it give up count no more.
+                s.Interruptions.Clear();
                 // A restore that failed is not tried again by a plain start: the failure said why.
                 s.RestoreFrom = restoreFrom;
                 Record(WorkspaceEventKind.Command, message, actor: actor);
@@ -390,6 +395,39 @@ public sealed partial class WorkspaceGrain(
             .Select(p => new WorkspacePort(p, listening.Contains(p), declared.Contains(p), S.PublicPorts.Contains(p)))];
     }
 
+    async Task<WorkspaceStatus> IWorkspaceGrain.KeepAliveAsync(string actor)
+    {
+        EnsureExists();
+        EnsureNotDeleted("keep alive");
+        if (S.Phase != WorkspacePhase.Running || S.Desired != DesiredState.Running)
+        {
+            throw new WorkspaceRejectedException(WorkspaceRejection.Conflict, $"Only a running workspace is kept alive; '{Id}' is {S.Phase}.");
+        }
+
+        await RecordActivityAsync(time.GetUtcNow(), force: true);
+        return Status();
+    }
+
+    async Task<WorkspaceStatus> IWorkspaceGrain.PinAsync(bool pinned, string actor)
+    {
+        EnsureExists();
+        EnsureNotDeleted(pinned ? "pin" : "unpin");
+        if (S.Pinned != pinned)
+        {
+            await ChangeAsync(s =>
+            {
+                s.Pinned = pinned;
+                // A notice given before a pin was answered by it: an unpin gets a fresh one before any deletion.
+                s.RetentionWarnedAt = null;
+                Record(WorkspaceEventKind.Command, pinned ? "Pinned: kept however long it stays stopped." : "Unpinned: deleted once stopped for the retention period.", actor: actor);
+            });
+            await SyncReminderAsync();
+            Dirty();
+        }
+
+        return Status();
+    }
+
     async Task IWorkspaceGrain.ReportActivityAsync(DateTimeOffset at)
     {
         if (S.Spec is null || (S.LastActivityAt is { } last && last >= at))
@@ -399,8 +437,23 @@ public sealed partial class WorkspaceGrain(
 
         // The clock of the reporter may run ahead of ours; activity in the future would postpone reaping forever.
         var now = time.GetUtcNow();
-        S.LastActivityAt = at > now ? now : at;
-        if (_persistedActivity is null || S.LastActivityAt - _persistedActivity >= ActivityPersistInterval)
+        await RecordActivityAsync(at > now ? now : at, force: false);
+    }
+
+    /// <summary>Activity postpones the idle stop; a warning already given is answered, once, by saying so.</summary>
+    private async Task RecordActivityAsync(DateTimeOffset at, bool force)
+    {
+        S.LastActivityAt = at;
+        var answered = S.IdleWarnedLead is not null && S.IdleWarnedAt <= at;
+        if (answered)
+        {
+            S.IdleWarnedLead = null;
+            S.IdleWarnedAt = null;
+            Record(WorkspaceEventKind.Command, string.Create(CultureInfo.InvariantCulture,
+                $"Activity: the idle stop is postponed to {WorkspacePolicy.IdleStopAt(at, S.Spec!.IdleTimeout!.Value):u}."));
+        }
+
+        if (force || answered || _persistedActivity is null || S.LastActivityAt - _persistedActivity >= ActivityPersistInterval)
         {
             await PersistAsync();
         }
@@ -429,7 +482,7 @@ public sealed partial class WorkspaceGrain(
 
     Task IRemindable.ReceiveReminder(string reminderName, TickStatus status)
     {
-        if (S.Spec is null || IsSettled)
+        if (S.Spec is null || (IsSettled && !RetentionApplies))
         {
             return SyncReminderAsync();
         }
@@ -437,6 +490,10 @@ public sealed partial class WorkspaceGrain(
         Dirty();
         return Task.CompletedTask;
     }
+
+    /// <summary>A stopped workspace that is not pinned is deleted once the retention period is over.</summary>
+    private bool RetentionApplies =>
+        S.Spec is not null && S.Phase == WorkspacePhase.Stopped && S.Desired == DesiredState.Stopped && !S.Pinned && Options.StoppedRetention > TimeSpan.Zero;
 
     // ---- The steps, as the policy decides them ----
 
@@ -448,7 +505,10 @@ public sealed partial class WorkspaceGrain(
 
     TimeSpan? IReconcileTarget.DeadlineLeft() => WorkspacePolicy.DeadlineLeft(S.Phase, S.PhaseSince, time.GetUtcNow(), Options.Deadlines);
 
-    TimeSpan? IReconcileTarget.NextLook() => S.Phase == WorkspacePhase.Running ? Options.HealthCheckInterval : null;
+    TimeSpan? IReconcileTarget.NextLook() =>
+        S.Phase == WorkspacePhase.Running ? Options.HealthCheckInterval
+        : RetentionApplies ? Options.RetentionCheckInterval
+        : null;
 
     string IReconcileTarget.DescribeStep() => S.Phase switch
     {
@@ -566,6 +626,11 @@ public sealed partial class WorkspaceGrain(
 
             default:
                 // Settled, or Failed while Running is desired (waiting for the owner to start it again).
+                if (RetentionApplies)
+                {
+                    await CheckRetentionAsync();
+                }
+
                 await SyncReminderAsync();
                 return false;
         }
@@ -626,13 +691,32 @@ public sealed partial class WorkspaceGrain(
         var now = time.GetUtcNow();
         var verdict = WorkspacePolicy.JudgeRunning(new RunningFacts(
             instance, ideAnswered, _ideSilentChecks, now, S.LastActivityAt, S.RunningSince, S.Spec!.IdleTimeout!.Value, Options.MaxLifetime,
-            snapshots.IsEnabled, Options.SnapshotInterval, S.SnapshotAttemptedAt, S.SnapshotRequestedBy is not null));
+            snapshots.IsEnabled, Options.SnapshotInterval, S.SnapshotAttemptedAt, S.SnapshotRequestedBy is not null,
+            Options.IdleWarningLeads, S.IdleWarnedLead, S.IdleWarnedAt, S.LastSnapshotAt));
         _ideSilentChecks = verdict.SilentChecks;
         switch (verdict.Kind)
         {
             case RunningVerdictKind.Interrupted:
+                S.Interruptions.RemoveAll(at => now - at > Options.InterruptionWindow);
+                S.Interruptions.Add(now);
+                if (WorkspacePolicy.IsFlapping(S.Interruptions, now, Options.MaxInterruptions, Options.InterruptionWindow))
+                {
+                    // Starting it again would only fail again: say why and wait for the owner.
+                    await FailAsync(string.Create(CultureInfo.InvariantCulture,
+                        $"{verdict.Why} It was interrupted {S.Interruptions.Count} times within {Options.InterruptionWindow.TotalMinutes:0} min, so it is not started again by itself (Workspaces:MaxInterruptions); its events say what happened. Start it once the cause is fixed."),
+                        keepInstanceRunning: false);
+                    return false;
+                }
+
                 await TransitionAsync(WorkspacePhase.Interrupted, verdict.Why);
                 return true;
+
+            case RunningVerdictKind.WarnIdle:
+                S.IdleWarnedLead = verdict.WarnLead;
+                S.IdleWarnedAt = now;
+                Record(WorkspaceEventKind.Warning, verdict.Why!);
+                await PersistAsync();
+                return false;
 
             case RunningVerdictKind.Stop:
                 await RequestStopAsync(verdict.Why!, WorkspaceActor.Platform);
@@ -652,6 +736,35 @@ public sealed partial class WorkspaceGrain(
         }
     }
 
+    /// <summary>A stopped workspace past its retention is deleted (by the platform, saying why); near it, warned once.</summary>
+    private async Task CheckRetentionAsync()
+    {
+        var verdict = WorkspacePolicy.JudgeStopped(
+            time.GetUtcNow(), S.PhaseSince, S.Pinned, Options.StoppedRetention, Options.RetentionWarning, S.RetentionWarnedAt);
+        switch (verdict.Kind)
+        {
+            case StoppedVerdictKind.Warn:
+                S.RetentionWarnedAt = time.GetUtcNow();
+                Record(WorkspaceEventKind.Warning, verdict.Why!);
+                await PersistAsync();
+                break;
+            case StoppedVerdictKind.Delete:
+                await ChangeAsync(s =>
+                {
+                    if (s.Desired != DesiredState.Stopped || s.Pinned)
+                    {
+                        return false;
+                    }
+
+                    s.Desired = DesiredState.Deleted;
+                    Record(WorkspaceEventKind.Command, verdict.Why!);
+                    return true;
+                });
+                Dirty();
+                break;
+        }
+    }
+
     /// <summary>Takes a snapshot; a failure is logged and recorded, never thrown: losing a snapshot must not keep a
     /// workspace from stopping, nor fail a running one.</summary>
     private async Task TrySnapshotAsync(string why, CancellationToken cancellationToken)
@@ -664,6 +777,7 @@ public sealed partial class WorkspaceGrain(
         try
         {
             var taken = await snapshots.TakeAsync(Id, cancellationToken);
+            S.LastSnapshotAt = time.GetUtcNow();
             Record(WorkspaceEventKind.Snapshot, string.Create(
                 CultureInfo.InvariantCulture, $"Snapshot of {WorkspaceSnapshots.Folder} taken ({why}): {taken.SizeBytes} bytes."));
         }
@@ -731,6 +845,13 @@ public sealed partial class WorkspaceGrain(
 
         if (WorkspaceTransitions.IsLegal(S.Phase, WorkspacePhase.Failed))
         {
+            // The slot goes before the phase shows: status reads interleave with this step, and a user who sees
+            // Failed may launch another workspace at once. Lost in a crash before the write, the next look takes it again.
+            if (!WorkspacePolicy.WantsRunSlot(S.Desired, WorkspacePhase.Failed))
+            {
+                await Owner.ReleaseRunSlotAsync(Id);
+            }
+
             await TransitionAsync(WorkspacePhase.Failed, reason);
         }
 
@@ -938,6 +1059,7 @@ public sealed partial class WorkspaceGrain(
     /// silo lost on the way wakes it again; removed once it is settled.</summary>
     private async Task SyncReminderAsync()
     {
+        await SyncRetentionReminderAsync();
         for (var i = 0; i < 3; i++)
         {
             var wanted = S.Spec is not null && !IsSettled;
@@ -960,6 +1082,23 @@ public sealed partial class WorkspaceGrain(
             {
                 return;
             }
+        }
+    }
+
+    /// <summary>A stopped workspace that retention may delete holds a reminder of its own, at least a minute apart (Orleans'
+    /// floor), so that it is deleted in time even when nothing activates it.</summary>
+    private async Task SyncRetentionReminderAsync()
+    {
+        var wanted = RetentionApplies;
+        var registered = await this.GetReminder(RetentionReminderName);
+        if (wanted && registered is null)
+        {
+            var period = Options.RetentionCheckInterval < TimeSpan.FromMinutes(1) ? TimeSpan.FromMinutes(1) : Options.RetentionCheckInterval;
+            await this.RegisterOrUpdateReminder(RetentionReminderName, period, period);
+        }
+        else if (!wanted && registered is not null)
+        {
+            await this.UnregisterReminder(registered);
         }
     }
 
@@ -994,7 +1133,10 @@ public sealed partial class WorkspaceGrain(
         S.LastActivityAt,
         [.. _logLines.MergeNewest(S.Events, Options.RecentEventCount)],
         S.Version,
-        silo.SiloAddress.ToString());
+        silo.SiloAddress.ToString(),
+        S.Pinned,
+        RetentionApplies ? WorkspacePolicy.JudgeStopped(time.GetUtcNow(), S.PhaseSince, S.Pinned, Options.StoppedRetention, Options.RetentionWarning, S.RetentionWarnedAt).DeleteAfter : null,
+        S.Phase == WorkspacePhase.Running && (S.LastActivityAt ?? S.RunningSince) is { } active ? WorkspacePolicy.IdleStopAt(active, S.Spec!.IdleTimeout!.Value) : null);
 
     private WorkspaceRoute Route() => new(
         Id,

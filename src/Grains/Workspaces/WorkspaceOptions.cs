@@ -50,6 +50,34 @@ public sealed class WorkspaceOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
     public TimeSpan MaxLifetime { get; set; } = TimeSpan.FromHours(12);
 
+    /// <summary>How long before an idle stop the workspace's events warn of it (and again at each shorter lead): any
+    /// activity postpones the stop. Unset: 5 minutes and 1 minute (configured values replace these rather than add to
+    /// them, which is why the default lives in <see cref="IdleWarningLeads"/>). Empty: no warnings.</summary>
+    public List<TimeSpan>? IdleWarnings { get; set; }
+
+    public IReadOnlyList<TimeSpan> IdleWarningLeads => IdleWarnings ?? [TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(1)];
+
+    /// <summary>How long a stopped workspace is kept before it is deleted (unless pinned); zero keeps it forever.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "3650.00:00:00")]
+    public TimeSpan StoppedRetention { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>How long before that deletion the events warn of it.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "365.00:00:00")]
+    public TimeSpan RetentionWarning { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>How often a stopped workspace looks at its retention while active (a durable reminder, at least a
+    /// minute apart, looks while it is not).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "1.00:00:00")]
+    public TimeSpan RetentionCheckInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>A workspace whose container or IDE dies this many times within <see cref="InterruptionWindow"/> is not
+    /// started again by itself: it fails, saying why, instead of spinning.</summary>
+    [Range(1, 100)]
+    public int MaxInterruptions { get; set; } = 3;
+
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan InterruptionWindow { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>How often a running workspace checks that its container is alive and whether it is idle.</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "01:00:00")]
     public TimeSpan HealthCheckInterval { get; set; } = TimeSpan.FromSeconds(15);
@@ -101,7 +129,13 @@ public sealed class WorkspaceOptions : IValidatableObject
     {
         List<ValidationResult> results = [];
         Validator.TryValidateObject(Deadlines, new ValidationContext(Deadlines), results, validateAllProperties: true);
-        return results.Select(r => new ValidationResult($"Workspaces:Deadlines: {r.ErrorMessage}", [.. r.MemberNames.Select(m => $"{nameof(Deadlines)}:{m}")]));
+        var all = results.Select(r => new ValidationResult($"Workspaces:Deadlines: {r.ErrorMessage}", [.. r.MemberNames.Select(m => $"{nameof(Deadlines)}:{m}")])).ToList();
+        if (IdleWarningLeads.Any(w => w <= TimeSpan.Zero))
+        {
+            all.Add(new ValidationResult("Workspaces:IdleWarnings must be positive times before the idle stop (e.g. 00:05:00).", [nameof(IdleWarnings)]));
+        }
+
+        return all;
     }
 
     /// <summary>How many events a workspace keeps for its status and for late subscribers.</summary>

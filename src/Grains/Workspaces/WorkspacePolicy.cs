@@ -31,7 +31,20 @@ public enum RunningVerdictKind
     Stop,
     /// <summary>Healthy, and the periodic snapshot is due.</summary>
     Snapshot,
+    /// <summary>Healthy, and the idle stop is near: say so (<see cref="RunningVerdict.WarnLead"/>).</summary>
+    WarnIdle,
 }
+
+public enum StoppedVerdictKind
+{
+    Keep,
+    /// <summary>The deletion is near: say so once.</summary>
+    Warn,
+    Delete,
+}
+
+/// <param name="Why">For Warn and Delete: the words the workspace's events show.</param>
+public readonly record struct StoppedVerdict(StoppedVerdictKind Kind, string? Why, DateTimeOffset? DeleteAfter);
 
 /// <summary>What the health check found. <paramref name="IdeAnswered"/> is null when the container is not running
 /// (the IDE was not asked).</summary>
@@ -47,11 +60,16 @@ public readonly record struct RunningFacts(
     bool SnapshotsEnabled,
     TimeSpan SnapshotInterval,
     DateTimeOffset? SnapshotAttemptedAt,
-    bool SnapshotRequested = false);
+    bool SnapshotRequested = false,
+    IReadOnlyList<TimeSpan>? IdleWarnings = null,
+    TimeSpan? IdleWarnedLead = null,
+    DateTimeOffset? IdleWarnedAt = null,
+    DateTimeOffset? LastSnapshotAt = null);
 
 /// <param name="Why">For Interrupted and Stop: the words the workspace's events show.</param>
 /// <param name="SilentChecks">Health checks in a row the IDE has not answered, this one included.</param>
-public readonly record struct RunningVerdict(RunningVerdictKind Kind, string? Why, int SilentChecks);
+/// <param name="WarnLead">For WarnIdle: the warning lead reached (5 min, 1 min).</param>
+public readonly record struct RunningVerdict(RunningVerdictKind Kind, string? Why, int SilentChecks, TimeSpan? WarnLead = null);
 
 /// <summary>Every decision of a workspace's lifecycle, from its state, the clock and the options alone: no I/O and no
 /// grain, so that each rule is a row of a table test (WorkspacePolicyTests). The grain carries the decisions out.</summary>
@@ -154,8 +172,90 @@ public static class WorkspacePolicy
                 silent);
         }
 
+        if (IdleWarningDue(f) is { } lead)
+        {
+            var left = IdleStopAt(f.LastActivityAt ?? f.RunningSince ?? f.Now, f.IdleTimeout) - f.Now;
+            return new RunningVerdict(
+                RunningVerdictKind.WarnIdle,
+                $"No activity for {Minutes(f.Now - (f.LastActivityAt ?? f.RunningSince ?? f.Now))}: the workspace stops in {Minutes(left)} unless it is used (open it, or POST …/keepalive).",
+                silent,
+                lead);
+        }
+
         return new RunningVerdict(IsSnapshotDue(f) ? RunningVerdictKind.Snapshot : RunningVerdictKind.Healthy, null, silent);
     }
+
+    /// <summary>When an idle workspace is stopped, counted from its last activity.</summary>
+    public static DateTimeOffset IdleStopAt(DateTimeOffset lastActivity, TimeSpan idleTimeout) => lastActivity + idleTimeout;
+
+    /// <summary>The shortest warning lead the idle stop is within that has not been warned of since the last activity;
+    /// null when none is due. A warning given before the last activity counts for nothing: the stop moved.</summary>
+    public static TimeSpan? IdleWarningDue(RunningFacts f)
+    {
+        var lastActivity = f.LastActivityAt ?? f.RunningSince ?? f.Now;
+        var left = IdleStopAt(lastActivity, f.IdleTimeout) - f.Now;
+        var due = (f.IdleWarnings ?? []).Where(lead => lead > TimeSpan.Zero && left <= lead && lead < f.IdleTimeout).Order().ToList();
+        if (due.Count == 0)
+        {
+            return null;
+        }
+
+        var warned = f.IdleWarnedAt is { } at && at >= lastActivity ? f.IdleWarnedLead : null;
+        return warned is { } given && given <= due[0] ? null : due[0];
+    }
+
+    /// <summary>A stopped workspace is kept <paramref name="retention"/> after it stopped, unless pinned, and is never
+    /// deleted without a warning given at least <paramref name="warning"/> before (so a silo down for a week, or an
+    /// unpin long after the stop, still gives the owner the notice). <paramref name="warnedAt"/> older than the stop
+    /// was for an earlier stop.</summary>
+    public static StoppedVerdict JudgeStopped(
+        DateTimeOffset now, DateTimeOffset? stoppedAt, bool pinned, TimeSpan retention, TimeSpan warning, DateTimeOffset? warnedAt)
+    {
+        if (pinned || retention <= TimeSpan.Zero || stoppedAt is not { } since)
+        {
+            return new StoppedVerdict(StoppedVerdictKind.Keep, null, null);
+        }
+
+        var due = since + retention;
+        var warned = warnedAt is { } at && at >= since ? at : (DateTimeOffset?)null;
+        if (warning > TimeSpan.Zero && warned is null)
+        {
+            if (now < due - warning)
+            {
+                return new StoppedVerdict(StoppedVerdictKind.Keep, null, due);
+            }
+
+            var deleteAt = Later(due, now + warning);
+            return new StoppedVerdict(
+                StoppedVerdictKind.Warn,
+                string.Create(CultureInfo.InvariantCulture, $"Stopped for {Days(now - since)}: the workspace will be deleted at {deleteAt:u} unless it is started or pinned (POST …/pin)."),
+                deleteAt);
+        }
+
+        var deleteAfter = warned is { } given ? Later(due, given + warning) : due;
+        return now >= deleteAfter
+            ? new StoppedVerdict(StoppedVerdictKind.Delete, $"Deleting: stopped for {Days(now - since)} (Workspaces:StoppedRetention is {Days(retention)}). Pin a workspace to keep it.", deleteAfter)
+            : new StoppedVerdict(StoppedVerdictKind.Keep, null, deleteAfter);
+    }
+
+    private static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+
+    /// <summary>Interruptions (its container or IDE gone) at these times, this one included: true when they are too many
+    /// within the window to start the workspace again by itself.</summary>
+    public static bool IsFlapping(IEnumerable<DateTimeOffset> interruptions, DateTimeOffset now, int max, TimeSpan window) =>
+        interruptions.Count(at => now - at <= window) >= max;
+
+    private static string Minutes(TimeSpan span) =>
+        span >= TimeSpan.FromMinutes(1)
+            ? $"{Math.Round(span.TotalMinutes).ToString("0", CultureInfo.InvariantCulture)} min"
+            : $"{Math.Max(0, Math.Round(span.TotalSeconds)).ToString("0", CultureInfo.InvariantCulture)} s";
+
+    private static string Days(TimeSpan span) =>
+        span >= TimeSpan.FromDays(2) ? $"{Math.Floor(span.TotalDays).ToString("0", CultureInfo.InvariantCulture)} days"
+        : span >= TimeSpan.FromDays(1) ? "1 day"
+            : span >= TimeSpan.FromHours(1)
+                ? $"{Math.Floor(span.TotalHours).ToString("0", CultureInfo.InvariantCulture)} h"
+                : Minutes(span);
 
     /// <summary>Counted from the last attempt of this run (taken or not: a failing store is tried an interval later, not
     /// at every check), or from the start of the run.</summary>
@@ -173,6 +273,12 @@ public static class WorkspacePolicy
         }
 
         if (f.SnapshotInterval <= TimeSpan.Zero)
+        {
+            return false;
+        }
+
+        // Nothing was done since the last snapshot: another would hold the same files.
+        if (f.LastSnapshotAt is { } taken && (f.LastActivityAt ?? f.RunningSince ?? f.Now) <= taken)
         {
             return false;
         }

@@ -70,4 +70,22 @@ public sealed class WorkspaceState
     /// <summary>The snapshot the next Initializing step puts in place of the workspaces folder (a restore the owner asked
     /// for); cleared once it is there.</summary>
     [Id(23)] public string? RestoreFrom { get; set; }
+
+    /// <summary>The shortest idle-stop warning given (5 min, then 1 min) and when: a warning older than the last activity
+    /// no longer counts.</summary>
+    [Id(24)] public TimeSpan? IdleWarnedLead { get; set; }
+
+    [Id(25)] public DateTimeOffset? IdleWarnedAt { get; set; }
+
+    /// <summary>Kept however long it stays stopped (<c>Workspaces:StoppedRetention</c> does not apply).</summary>
+    [Id(26)] public bool Pinned { get; set; }
+
+    /// <summary>When the coming deletion of the stopped workspace was announced; older than its stop: not for this stop.</summary>
+    [Id(27)] public DateTimeOffset? RetentionWarnedAt { get; set; }
+
+    /// <summary>When its container or IDE died while Running, within <c>Workspaces:InterruptionWindow</c>.</summary>
+    [Id(28)] public List<DateTimeOffset> Interruptions { get; set; } = [];
+
+    /// <summary>When the last snapshot was taken: a periodic one is taken only after activity since.</summary>
+    [Id(29)] public DateTimeOffset? LastSnapshotAt { get; set; }
 }

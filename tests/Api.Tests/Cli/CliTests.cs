@@ -203,4 +203,50 @@ public sealed class CliTests(HostFixture host) : IDisposable
         Assert.Equal(ExitCodes.Usage, (await CdeAsync(env, "up", repo, "--secret", "NOT_SET_ANYWHERE")).Exit);
         await CdeAsync(env, "rm", id);
     }
+
+    [Fact]
+    public async Task Keepalive_pin_and_unpin_say_what_the_platform_will_do_and_only_the_owner_may()
+    {
+        var env = await LoggedInAsync();
+        var up = await CdeAsync(env, "up", "https://github.com/octo/keepers", "--idle-timeout", "45", "--json");
+        Assert.True(up.Exit == ExitCodes.Ok, up.Err);
+        var id = JsonDocument.Parse(up.Out).RootElement.GetProperty("id").GetString()!;
+
+        var before = DateTimeOffset.Now;
+        var kept = await CdeAsync(env, "keepalive", id);
+        var at = DateTimeOffset.ParseExact(
+            System.Text.RegularExpressions.Regex.Match(kept.Out, $@"^Kept alive: {id} stops when idle at (\d{{4}}-\d\d-\d\d \d\d:\d\d)\.\n$").Groups[1].Value,
+            "yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeLocal);
+        Assert.InRange(at, before.AddMinutes(44), before.AddMinutes(46));
+        Assert.Contains("stops when idle at", (await CdeAsync(env, "status", id)).Out);
+        var json = JsonDocument.Parse((await CdeAsync(env, "keepalive", id, "--json")).Out).RootElement;
+        Assert.True(json.GetProperty("lastActivityAt").GetDateTimeOffset() >= before.AddSeconds(-1));
+
+        // Someone else's workspace: as if it did not exist.
+        var stranger = await LoggedInAsync();
+        var refused = await CdeAsync(stranger, "pin", id);
+        Assert.Equal(ExitCodes.NotFound, refused.Exit);
+        Assert.Equal(ExitCodes.NotFound, (await CdeAsync(stranger, "keepalive", id)).Exit);
+
+        Assert.Equal($"Pinned {id}.\n", (await CdeAsync(env, "pin", id)).Out);
+        await CdeAsync(env, "stop", id);
+        using (var api = Users.WithToken(host.Api, env["CDE_TOKEN"]))
+        {
+            var stopped = await Phases.WaitAsync(api, id, "Stopped");
+            Assert.True(stopped.GetProperty("pinned").GetBoolean());
+            Assert.Equal(JsonValueKind.Null, stopped.GetProperty("deleteAfter").ValueKind);
+            Assert.Contains("pinned: kept however long it stays stopped", (await CdeAsync(env, "status", id)).Out);
+
+            var notRunning = await CdeAsync(env, "keepalive", id);
+            Assert.Equal((ExitCodes.Failure, $"cde: Only a running workspace is kept alive; '{id}' is Stopped.\n"), (notRunning.Exit, notRunning.Err));
+
+            var unpinned = await CdeAsync(env, "unpin", id);
+            Assert.Matches($@"^Unpinned {id}: it will be deleted at \d{{4}}-\d\d-\d\d \d\d:\d\d unless started\.\n$", unpinned.Out);
+            var after = await api.GetFromJsonAsync<JsonElement>($"/api/workspaces/{id}");
+            Assert.False(after.GetProperty("pinned").GetBoolean());
+            Assert.InRange(after.GetProperty("deleteAfter").GetDateTimeOffset(), before.AddDays(30).AddMinutes(-1), DateTimeOffset.Now.AddDays(30).AddMinutes(1));
+        }
+
+        await CdeAsync(env, "rm", id);
+    }
 }
