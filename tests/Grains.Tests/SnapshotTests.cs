@@ -92,12 +92,12 @@ public sealed class SnapshotTests : IAsyncLifetime
 
         var snapshot = Assert.Single(SnapshotEvents(stopped));
         Assert.Equal(WorkspacePhase.Stopping, snapshot.Phase);
-        Assert.Matches(@"^Snapshot of /workspaces taken \(on stop\): \d+ bytes\.$", snapshot.Message);
+        Assert.Matches(@"^Snapshot of /workspaces and /home taken \(on stop\): \d+ bytes\.$", snapshot.Message);
         var stoppedEvent = stopped.RecentEvents.Last(e => e.Kind == WorkspaceEventKind.Phase && e.Phase == WorkspacePhase.Stopped);
         Assert.True(snapshot.Sequence < stoppedEvent.Sequence);
         var files = await LatestSnapshotFilesAsync(id);
-        Assert.Equal("uncommitted draft", files["./hello/notes.txt"]);
-        Assert.True(files.ContainsKey("./hello/.git"));
+        Assert.Equal("uncommitted draft", files["workspaces/hello/notes.txt"]);
+        Assert.True(files.ContainsKey("workspaces/hello/.git"));
     }
 
     [Fact]
@@ -156,7 +156,7 @@ public sealed class SnapshotTests : IAsyncLifetime
         // (postStart after a restore is the Docker test's to show: the double cannot tell one container start from another.)
         var restored = SnapshotEvents(running).Last();
         Assert.Equal(WorkspacePhase.Initializing, restored.Phase);
-        Assert.Matches(@"^Restored /workspaces from the snapshot taken at .+ \(\d+ bytes\) instead of cloning\.$", restored.Message);
+        Assert.Matches(@"^Restored /workspaces and /home from the snapshot taken at .+ \(\d+ bytes\) instead of cloning\.$", restored.Message);
     }
 
     [Fact]
@@ -216,7 +216,7 @@ public sealed class SnapshotTests : IAsyncLifetime
 
         var stopped = await Eventually.PhaseAsync(grain, WorkspacePhase.Stopped);
         Assert.Contains("(on stop)", Assert.Single(SnapshotEvents(stopped)).Message);
-        Assert.Equal("uncommitted draft", (await LatestSnapshotFilesAsync(id))["./hello/notes.txt"]);
+        Assert.Equal("uncommitted draft", (await LatestSnapshotFilesAsync(id))["workspaces/hello/notes.txt"]);
     }
 
     [Fact]
@@ -228,7 +228,7 @@ public sealed class SnapshotTests : IAsyncLifetime
         await grain.StopAsync("tester");
         var stopped = await Eventually.PhaseAsync(grain, WorkspacePhase.Stopped);
 
-        Assert.Contains(stopped.RecentEvents, e => e.Kind == WorkspaceEventKind.Error && e.Message == "Snapshot of /workspaces (on stop) failed: the engine is gone");
+        Assert.Contains(stopped.RecentEvents, e => e.Kind == WorkspaceEventKind.Error && e.Message == "Snapshot of /workspaces and /home (on stop) failed: the engine is gone. The files stay in the workspace's volumes.");
         Assert.Empty(SnapshotEvents(stopped));
         Assert.Null(await Store.FindLatestAsync(id, CancellationToken.None));
     }
@@ -265,7 +265,7 @@ public sealed class SnapshotTests : IAsyncLifetime
         var listed = await grain.ListSnapshotsAsync();
         Assert.Equal(2, listed.Length);
         Assert.True(listed[0].TakenAt > listed[1].TakenAt);
-        Assert.Equal("second", (await LatestSnapshotFilesAsync(id))["./hello/notes.txt"]);
+        Assert.Equal("second", (await LatestSnapshotFilesAsync(id))["workspaces/hello/notes.txt"]);
 
         // Only while running: a stopped workspace's stop took one.
         await grain.StopAsync("owner");
@@ -311,5 +311,133 @@ public sealed class SnapshotTests : IAsyncLifetime
         await grain.StartAsync("owner");
         await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
         Assert.Equal("kept across a plain restart", _runtime.ReadFile(id, NotesPath));
+    }
+
+    private string SnapshotFile(SnapshotInfo snapshot) =>
+        Directory.EnumerateFiles(_snapshots, snapshot.Key, SearchOption.AllDirectories).Single();
+
+    private async Task<(IWorkspaceGrain Grain, string Id, SnapshotInfo[] Kept)> StoppedWithTwoSnapshotsAsync()
+    {
+        var (grain, id) = await RunningWorkspaceAsync();
+        _runtime.WriteFile(id, NotesPath, "older");
+        await grain.SnapshotAsync("owner");
+        await Eventually.TrueAsync(async () => SnapshotEvents(await grain.GetStatusAsync()).Length == 1, "the first snapshot");
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        _runtime.WriteFile(id, NotesPath, "newest");
+        await grain.StopAsync("owner");
+        await Eventually.PhaseAsync(grain, WorkspacePhase.Stopped);
+        var kept = (await Store.ListAsync(id, CancellationToken.None)).ToArray();
+        Assert.Equal(2, kept.Length);
+        Assert.All(kept, k => Assert.Matches("^[0-9a-f]{64}$", k.Sha256));
+        return (grain, id, kept);
+    }
+
+    [Fact]
+    public async Task The_home_folder_is_kept_less_its_caches_and_comes_back_in_a_fresh_container()
+    {
+        var (grain, id) = await RunningWorkspaceAsync();
+        _runtime.WriteFile(id, NotesPath, "uncommitted draft");
+        _runtime.WriteFile(id, "/home/vscode/.bash_history", "make test\n");
+        _runtime.WriteFile(id, "/home/vscode/.config/git/config", "[user]\n  name = Ada\n");
+        _runtime.WriteFile(id, "/home/vscode/.cache/pip/wheel.whl", "a large cache");
+        _runtime.WriteFile(id, "/home/vscode/.npm/_cacache/index", "another cache");
+        _runtime.WriteFile(id, "/home/vscode/.cachet", "not a cache, only named like one");
+        await grain.StopAsync("tester");
+        await Eventually.PhaseAsync(grain, WorkspacePhase.Stopped);
+
+        var files = await LatestSnapshotFilesAsync(id);
+        Assert.Equal("make test\n", files["home/vscode/.bash_history"]);
+        Assert.True(files.ContainsKey("home/vscode/.config/git/config"));
+        Assert.True(files.ContainsKey("home/vscode/.cachet"));
+        Assert.DoesNotContain(files.Keys, k => k.Contains("/.cache/", StringComparison.Ordinal) || k.Contains("_cacache", StringComparison.Ordinal));
+
+        _runtime.Remove(id);
+        await grain.StartAsync("tester");
+        await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
+        Assert.Equal("uncommitted draft", _runtime.ReadFile(id, NotesPath));
+        Assert.Equal("make test\n", _runtime.ReadFile(id, "/home/vscode/.bash_history"));
+        Assert.Equal("[user]\n  name = Ada\n", _runtime.ReadFile(id, "/home/vscode/.config/git/config"));
+        Assert.Null(_runtime.ReadFile(id, "/home/vscode/.cache/pip/wheel.whl"));
+    }
+
+    [Fact]
+    public async Task A_corrupt_newest_snapshot_is_detected_and_the_older_one_restored_with_a_warning()
+    {
+        var (grain, id, kept) = await StoppedWithTwoSnapshotsAsync();
+        var newest = kept[^1];
+        var path = SnapshotFile(newest);
+        var bytes = await File.ReadAllBytesAsync(path);
+        var at = bytes.AsSpan().IndexOf("newest"u8);
+        Assert.True(at > 0);
+        bytes[at] ^= 0x20; // "Newest": one bit, in a file's data, where only the digest can tell
+        await File.WriteAllBytesAsync(path, bytes);
+
+        _runtime.Remove(id);
+        await grain.StartAsync("tester");
+        var running = await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
+
+        Assert.Equal("older", _runtime.ReadFile(id, NotesPath));
+        var warning = Assert.Single(running.RecentEvents, e => e.Kind == WorkspaceEventKind.Warning);
+        Assert.Matches($@"^The snapshot {System.Text.RegularExpressions.Regex.Escape(newest.Key)} taken at .+ is corrupt \(its SHA-256 is [0-9a-f]{{12}}…, not the {newest.Sha256![..12]}… recorded when it was taken\): passed over for an older one\.$", warning.Message);
+        Assert.Contains(running.RecentEvents, e => e.Kind == WorkspaceEventKind.Snapshot && e.Message.StartsWith("Restored /workspaces and /home from the snapshot taken at", StringComparison.Ordinal));
+        Assert.DoesNotContain(_runtime.Execs(id), e => e.Command.Contains("clone"));
+    }
+
+    [Fact]
+    public async Task When_every_snapshot_is_corrupt_the_repository_is_cloned_afresh_and_the_events_say_so()
+    {
+        var (grain, id, kept) = await StoppedWithTwoSnapshotsAsync();
+        foreach (var snapshot in kept)
+        {
+            var path = SnapshotFile(snapshot);
+            var bytes = await File.ReadAllBytesAsync(path);
+            await File.WriteAllBytesAsync(path, bytes[..(bytes.Length / 3)]); // cut short: not even a whole tar
+        }
+
+        _runtime.Remove(id);
+        await grain.StartAsync("tester");
+        var running = await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
+
+        var warnings = running.RecentEvents.Where(e => e.Kind == WorkspaceEventKind.Warning).Select(e => e.Message).ToArray();
+        Assert.Equal(3, warnings.Length);
+        Assert.All(warnings[..2], w => Assert.Contains("is corrupt", w));
+        Assert.Equal("No snapshot could be restored: the repository is cloned afresh, and work that was not pushed is not in it.", warnings[2]);
+        Assert.Contains(_runtime.Execs(id), e => e.Command.Contains("clone"));
+        Assert.Null(_runtime.ReadFile(id, NotesPath));
+    }
+
+    [Fact]
+    public async Task A_restore_of_a_corrupt_snapshot_the_owner_chose_fails_saying_so_and_a_start_restores_a_sound_one()
+    {
+        var (grain, id, kept) = await StoppedWithTwoSnapshotsAsync();
+        var chosen = kept[0];
+        var path = SnapshotFile(chosen);
+        var bytes = await File.ReadAllBytesAsync(path);
+        bytes[bytes.AsSpan().IndexOf("older"u8)] ^= 0x20;
+        await File.WriteAllBytesAsync(path, bytes);
+
+        await grain.RestoreAsync(chosen.Key, "owner");
+        var failed = await Eventually.PhaseAsync(grain, WorkspacePhase.Failed);
+        Assert.StartsWith($"The snapshot {chosen.Key} is corrupt (its SHA-256 is ", failed.Reason);
+        Assert.EndsWith("restore another (GET …/snapshots lists them).", failed.Reason);
+
+        await grain.StartAsync("owner");
+        await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
+        Assert.Equal("newest", _runtime.ReadFile(id, NotesPath));
+    }
+
+    [Fact]
+    public async Task Three_snapshots_are_kept_by_default()
+    {
+        var (grain, id) = await RunningWorkspaceAsync();
+        for (var i = 0; i < 4; i++)
+        {
+            _clock.Advance(TimeSpan.FromMinutes(1));
+            await grain.SnapshotAsync("owner");
+            var expected = i + 1;
+            await Eventually.TrueAsync(async () => SnapshotEvents(await grain.GetStatusAsync()).Length == expected, $"snapshot {expected}");
+        }
+
+        Assert.Equal(3, (await grain.ListSnapshotsAsync()).Length);
     }
 }

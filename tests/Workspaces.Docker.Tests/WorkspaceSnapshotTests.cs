@@ -28,6 +28,7 @@ public sealed class WorkspaceSnapshotTests(WorkspaceClusterFixture fixture)
         await grain.CreateAsync(new WorkspaceSpec(repository.Url, null, "wdt-owner", null, null, null));
         await _probe.PhaseAsync(grain, WorkspacePhase.Running, seconds: 150);
         await _probe.ShAsync(id, $"echo keep-me > {folder}/uncommitted.txt", "vscode");
+        await _probe.ShAsync(id, "echo 'make test' >> ~/.bash_history && git config --global user.name Ada && mkdir -p ~/.cache/pip && echo big > ~/.cache/pip/wheel && ln -s .bash_history ~/history-link", "vscode");
 
         await grain.StopAsync("tester");
         var stopped = await _probe.PhaseAsync(grain, WorkspacePhase.Stopped);
@@ -49,10 +50,16 @@ public sealed class WorkspaceSnapshotTests(WorkspaceClusterFixture fixture)
         await grain.StartAsync("tester");
         var running = await _probe.PhaseAsync(grain, WorkspacePhase.Running, seconds: 120);
 
-        Assert.Contains(running.RecentEvents, e => e.Kind == WorkspaceEventKind.Snapshot && e.Message.StartsWith("Restored /workspaces", StringComparison.Ordinal));
+        Assert.Contains(running.RecentEvents, e => e.Kind == WorkspaceEventKind.Snapshot && e.Message.StartsWith("Restored /workspaces and /home", StringComparison.Ordinal));
         Assert.DoesNotContain(running.RecentEvents.SkipWhile(e => e.Kind != WorkspaceEventKind.Snapshot || !e.Message.StartsWith("Restored", StringComparison.Ordinal)),
             e => e.Kind == WorkspaceEventKind.Log && e.Message.StartsWith("Cloning", StringComparison.Ordinal));
         Assert.Equal("keep-me", await _probe.ShAsync(id, $"cat {folder}/uncommitted.txt", "vscode"));
+        // The home folder came back too (less its caches), owned by its user, links as links.
+        Assert.Contains("make test", await _probe.ShAsync(id, "cat ~/.bash_history", "vscode"));
+        Assert.Equal("Ada", await _probe.ShAsync(id, "git config --global user.name", "vscode"));
+        Assert.Equal("vscode", await _probe.ShAsync(id, "stat -c %U /home/vscode/.gitconfig"));
+        Assert.Equal(".bash_history", await _probe.ShAsync(id, "readlink /home/vscode/history-link"));
+        Assert.NotEqual(0, (await _probe.TryShAsync(id, "test -e /home/vscode/.cache/pip/wheel")).ExitCode);
         Assert.Equal(head, await _probe.ShAsync(id, $"git -C {folder} rev-parse HEAD", "vscode"));
         Assert.Equal("vscode", await _probe.ShAsync(id, $"stat -c %U {folder}/uncommitted.txt"));
         Assert.Equal("started\nstarted", await _probe.ShAsync(id, $"cat {folder}/.cde-post-start"));

@@ -1,16 +1,26 @@
+using System.Globalization;
 using CloudDevEnv.Grains.Provisioning;
 
 namespace CloudDevEnv.Grains.Snapshots;
 
-/// <summary>Moves the workspaces folder between a workspace's instance and the snapshot store: archive into the store,
-/// and back into a fresh instance. Holds no state; the grain decides when and records what happened.</summary>
-/// <remarks>Only <c>/workspaces</c> is kept, as Gitpod keeps only <c>/workspace</c>: the repository, uncommitted work
-/// and whatever the hooks wrote there. The rest of the container is rebuilt from the image. Without a registered
-/// <see cref="ISnapshotStore"/> (a host that chose none) snapshots are off.</remarks>
+/// <summary>Moves the workspace's files between its instance and the snapshot store: archive into the store, and back
+/// into a fresh instance. Holds no state; the grain decides when and records what happened.</summary>
+/// <remarks>Kept: <c>/workspaces</c> (the repository, uncommitted work, whatever the hooks wrote there) and <c>/home</c>
+/// (dotfiles, shell history, tool settings: what users lose most on Gitpod, which keeps only <c>/workspace</c>), less
+/// the caches of <see cref="Workspaces.WorkspaceOptions.SnapshotHomeExcludes"/>. The rest of the container is rebuilt
+/// from the image. Without a registered <see cref="ISnapshotStore"/> (a host that chose none) snapshots are off.</remarks>
 public sealed partial class WorkspaceSnapshots(
     IWorkspaceRuntime runtime, IOptions<Workspaces.WorkspaceOptions> options, ILogger<WorkspaceSnapshots> logger, ISnapshotStore? store = null)
 {
     public const string Folder = "/workspaces";
+
+    /// <summary>The home folder of every non-root user (the runtimes mount a volume there).</summary>
+    public const string HomeFolder = "/home";
+
+    /// <summary>What a snapshot holds, in the words of the events.</summary>
+    public const string Described = Folder + " and " + HomeFolder;
+
+    private static readonly string[] Prefixes = ["workspaces/", "home/"];
 
     /// <summary>In the workspaces folder while a snapshot is being unpacked there.</summary>
     public const string RestoringMarker = Folder + "/.cde-restoring";
@@ -26,29 +36,72 @@ public sealed partial class WorkspaceSnapshots(
         return false;
     }
 
-    /// <summary>Archives the workspaces folder of the instance (running or stopped) as the workspace's newest snapshot.</summary>
+    /// <summary>Archives the workspaces and home folders of the instance (running or stopped) as the workspace's newest
+    /// snapshot, streamed: the runtime's archives are re-written into the snapshot as they are read.</summary>
     public async Task<SnapshotInfo> TakeAsync(string workspaceId, CancellationToken cancellationToken)
     {
         var target = store ?? throw new InvalidOperationException("No snapshot store is configured.");
         var limit = options.Value.SnapshotMaxBytes;
+        var excludes = options.Value.EffectiveSnapshotHomeExcludes;
+        await using var combined = SnapshotArchive.Combine(
+            [
+                new SnapshotArchive.Part(Folder, token => runtime.ArchiveAsync(workspaceId, Folder, token)),
+                new SnapshotArchive.Part(HomeFolder, token => runtime.ArchiveAsync(workspaceId, HomeFolder, token)),
+            ],
+            name => IsExcluded(name, excludes),
+            cancellationToken);
         await using var tar = new SizeLimitedStream(
-            await runtime.ArchiveAsync(workspaceId, Folder, cancellationToken),
+            combined,
             limit,
             max => new WorkspaceRuntimeException(
-                $"{Folder} holds more than {max} bytes (Workspaces:SnapshotMaxBytes), so no snapshot was kept; the files stay in the workspace's volume.",
+                $"{Described} hold more than {max} bytes (Workspaces:SnapshotMaxBytes), so no snapshot was kept.",
                 isPermanent: true));
-        var snapshot = await target.SaveAsync(workspaceId, tar, cancellationToken);
+        SnapshotInfo snapshot;
+        try
+        {
+            snapshot = await target.SaveAsync(workspaceId, tar, cancellationToken);
+        }
+        catch (Exception) when (combined.Fault is WorkspaceRuntimeException archiving)
+        {
+            // The store saw only that its stream failed; what failed was reading the workspace.
+            throw archiving;
+        }
+
         LogTaken(workspaceId, snapshot.Key, snapshot.SizeBytes);
         return snapshot;
     }
 
-    /// <summary>Unpacks the newest snapshot into a running instance whose workspaces folder is empty (its volume is new:
-    /// the container and volumes were removed, or the workspace moved to another machine), and marks the creation hooks
-    /// as done there, since they ran when the snapshot's files were first made.</summary>
-    /// <returns>The snapshot restored, or null when there is none or the folder holds files already.</returns>
-    public async Task<SnapshotInfo?> RestoreIfEmptyAsync(string workspaceId, CancellationToken cancellationToken)
+    /// <summary>An entry of a home folder (<c>home/&lt;user&gt;/&lt;path&gt;</c>) below one of the excluded paths.</summary>
+    private static bool IsExcluded(string name, IReadOnlyList<string> excludes)
     {
-        if (store is null || await store.FindLatestAsync(workspaceId, cancellationToken) is not { } snapshot)
+        if (!name.StartsWith("home/", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var rest = name["home/".Length..];
+        var slash = rest.IndexOf('/', StringComparison.Ordinal);
+        if (slash < 0)
+        {
+            return false;
+        }
+
+        var inHome = rest[(slash + 1)..].TrimEnd('/');
+        return excludes.Any(e =>
+        {
+            var excluded = e.Trim('/');
+            return inHome == excluded || inHome.StartsWith(excluded + "/", StringComparison.Ordinal);
+        });
+    }
+
+    /// <summary>Unpacks the newest sound snapshot into a running instance whose workspaces folder is empty (its volume is
+    /// new: the container and volumes were removed, or the workspace moved to another machine), and marks the creation
+    /// hooks as done there, since they ran when the snapshot's files were first made. A corrupt snapshot is passed over
+    /// for the next older one, and said so in <see cref="RestoreOutcome.Skipped"/>.</summary>
+    /// <returns>Null when there is no snapshot or the folder holds files already.</returns>
+    public async Task<RestoreOutcome?> RestoreIfEmptyAsync(string workspaceId, CancellationToken cancellationToken)
+    {
+        if (store is null || (await store.ListAsync(workspaceId, cancellationToken)) is not { Count: > 0 } kept)
         {
             return null;
         }
@@ -70,8 +123,22 @@ public sealed partial class WorkspaceSnapshots(
             }
         }
 
-        await UnpackAsync(workspaceId, snapshot, cancellationToken);
-        return snapshot;
+        List<string> skipped = [];
+        foreach (var snapshot in kept.Reverse())
+        {
+            try
+            {
+                await UnpackAsync(workspaceId, snapshot, cancellationToken);
+                return new RestoreOutcome(snapshot, skipped);
+            }
+            catch (CorruptSnapshotException corrupt)
+            {
+                LogCorrupt(workspaceId, snapshot.Key, corrupt.Why);
+                skipped.Add(string.Create(CultureInfo.InvariantCulture, $"The snapshot {snapshot.Key} taken at {snapshot.TakenAt:u} is corrupt ({corrupt.Why}): passed over for an older one."));
+            }
+        }
+
+        return new RestoreOutcome(null, skipped);
     }
 
     /// <summary>The workspace's snapshots, oldest first; none when snapshots are off.</summary>
@@ -98,7 +165,16 @@ public sealed partial class WorkspaceSnapshots(
             throw new WorkspaceRuntimeException($"Emptying {Folder} for the restore failed (exit {emptied.ExitCode}): {emptied.OutputTail.Trim()}", isPermanent: false);
         }
 
-        await UnpackAsync(workspaceId, snapshot, cancellationToken);
+        try
+        {
+            await UnpackAsync(workspaceId, snapshot, cancellationToken);
+        }
+        catch (CorruptSnapshotException corrupt)
+        {
+            LogCorrupt(workspaceId, snapshot.Key, corrupt.Why);
+            throw new WorkspaceRuntimeException($"The snapshot {key} is corrupt ({corrupt.Why}); restore another (GET …/snapshots lists them).", isPermanent: true, corrupt);
+        }
+
         return snapshot;
     }
 
@@ -110,9 +186,20 @@ public sealed partial class WorkspaceSnapshots(
         try
         {
             await runtime.ExecAsync(workspaceId, new ExecRequest(["touch", RestoringMarker], User: "0"), NullProgress.Instance, cancellationToken);
-            await using (var tar = await target.OpenAsync(snapshot, cancellationToken))
+            await using (var stored = await target.OpenAsync(snapshot, cancellationToken))
+            await using (var tar = SnapshotArchive.ForRestore(stored, snapshot.Sha256, Prefixes, cancellationToken))
             {
-                await runtime.RestoreAsync(workspaceId, Folder, tar, cancellationToken);
+                try
+                {
+                    await runtime.RestoreAsync(workspaceId, "/", tar, cancellationToken);
+                    // The digest is known once the whole object was read, which an unpacker that stops at the tar's end
+                    // may not do: read the rest, so that a corrupt snapshot never passes for restored.
+                    await tar.CopyToAsync(Stream.Null, cancellationToken);
+                }
+                catch (Exception) when (tar.Fault is CorruptSnapshotException corrupt)
+                {
+                    throw corrupt;
+                }
             }
 
             await runtime.ExecAsync(workspaceId, new ExecRequest(["touch", LifecycleRunner.CreatedMarker], User: "0"), NullProgress.Instance, cancellationToken);
@@ -156,6 +243,13 @@ public sealed partial class WorkspaceSnapshots(
     [LoggerMessage(Level = LogLevel.Information, Message = "Workspace {WorkspaceId}: snapshot {Key} restored ({SizeBytes} bytes)")]
     private partial void LogRestored(string workspaceId, string key, long sizeBytes);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Workspace {WorkspaceId}: snapshot {Key} is corrupt ({Why}); not restored")]
+    private partial void LogCorrupt(string workspaceId, string key, string why);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Workspace {WorkspaceId}: emptying the workspaces folder after a failed restore failed")]
     private partial void LogEmptyFailed(Exception exception, string workspaceId);
 }
+
+/// <param name="Restored">The snapshot put in place; null when every one kept was corrupt.</param>
+/// <param name="Skipped">What was passed over and why, newest first, for the workspace's events.</param>
+public sealed record RestoreOutcome(SnapshotInfo? Restored, IReadOnlyList<string> Skipped);

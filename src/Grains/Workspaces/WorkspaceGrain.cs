@@ -241,7 +241,7 @@ public sealed partial class WorkspaceGrain(
         {
             throw new WorkspaceRejectedException(
                 WorkspaceRejection.Conflict,
-                $"A restore replaces the workspace's {WorkspaceSnapshots.Folder}: stop '{Id}' first (it is {S.Phase}), then restore.");
+                $"A restore replaces the workspace's {WorkspaceSnapshots.Described}: stop '{Id}' first (it is {S.Phase}), then restore.");
         }
 
         var kept = await snapshots.ListAsync(Id, CancellationToken.None);
@@ -591,17 +591,30 @@ public sealed partial class WorkspaceGrain(
                     S.RestoreFrom = null;
                     Record(WorkspaceEventKind.Snapshot, string.Create(
                         CultureInfo.InvariantCulture,
-                        $"Restored {WorkspaceSnapshots.Folder} from the snapshot {put.Key} taken at {put.TakenAt:u} ({put.SizeBytes} bytes), as asked."));
+                        $"Restored {WorkspaceSnapshots.Described} from the snapshot {put.Key} taken at {put.TakenAt:u} ({put.SizeBytes} bytes), as asked."));
                     await PersistAsync();
                 }
 
                 // A fresh instance (removed behind our back, or on another machine) gets its files back from the
                 // latest snapshot instead of a clone; InitializeAsync then finds the clone there and runs postStart only.
-                else if (await snapshots.RestoreIfEmptyAsync(Id, cancellationToken) is { } restored)
+                else if (await snapshots.RestoreIfEmptyAsync(Id, cancellationToken) is { } outcome)
                 {
-                    Record(WorkspaceEventKind.Snapshot, string.Create(
-                        CultureInfo.InvariantCulture,
-                        $"Restored {WorkspaceSnapshots.Folder} from the snapshot taken at {restored.TakenAt:u} ({restored.SizeBytes} bytes) instead of cloning."));
+                    foreach (var skipped in outcome.Skipped)
+                    {
+                        Record(WorkspaceEventKind.Warning, skipped);
+                    }
+
+                    if (outcome.Restored is { } restored)
+                    {
+                        Record(WorkspaceEventKind.Snapshot, string.Create(
+                            CultureInfo.InvariantCulture,
+                            $"Restored {WorkspaceSnapshots.Described} from the snapshot taken at {restored.TakenAt:u} ({restored.SizeBytes} bytes) instead of cloning."));
+                    }
+                    else
+                    {
+                        Record(WorkspaceEventKind.Warning, "No snapshot could be restored: the repository is cloned afresh, and work that was not pushed is not in it.");
+                    }
+
                     await PersistAsync();
                 }
 
@@ -779,13 +792,14 @@ public sealed partial class WorkspaceGrain(
             var taken = await snapshots.TakeAsync(Id, cancellationToken);
             S.LastSnapshotAt = time.GetUtcNow();
             Record(WorkspaceEventKind.Snapshot, string.Create(
-                CultureInfo.InvariantCulture, $"Snapshot of {WorkspaceSnapshots.Folder} taken ({why}): {taken.SizeBytes} bytes."));
+                CultureInfo.InvariantCulture, $"Snapshot of {WorkspaceSnapshots.Described} taken ({why}): {taken.SizeBytes} bytes."));
         }
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
         {
             LogSnapshotFailed(exception, Id, why);
             var message = exception is WorkspaceRuntimeException ? exception.Message : $"{exception.GetType().Name}: {exception.Message}";
-            Record(WorkspaceEventKind.Error, $"Snapshot of {WorkspaceSnapshots.Folder} ({why}) failed: {message}");
+            // Nothing is removed for a snapshot that failed: stopped or running, the files stay in the volumes.
+            Record(WorkspaceEventKind.Error, $"Snapshot of {WorkspaceSnapshots.Described} ({why}) failed: {message.TrimEnd('.')}. The files stay in the workspace's volumes.");
         }
 
         await PersistAsync();

@@ -92,6 +92,15 @@ public sealed class WorkspaceOptions : IValidatableObject
     [Range(1024, long.MaxValue)]
     public long SnapshotMaxBytes { get; set; } = 10L * 1024 * 1024 * 1024;
 
+    /// <summary>What snapshots leave out of each home folder (paths relative to <c>/home/&lt;user&gt;</c>): caches that are
+    /// large and rebuilt by the tools. Unset: <see cref="DefaultSnapshotHomeExcludes"/>; empty: keep everything.</summary>
+    public List<string>? SnapshotHomeExcludes { get; set; }
+
+    public static IReadOnlyList<string> DefaultSnapshotHomeExcludes { get; } =
+        [".cache", ".npm/_cacache", ".nuget/packages", ".cargo/registry", "go/pkg/mod", ".m2/repository", ".gradle/caches", ".local/share/code-server/CachedExtensionVSIXs"];
+
+    public IReadOnlyList<string> EffectiveSnapshotHomeExcludes => SnapshotHomeExcludes ?? DefaultSnapshotHomeExcludes;
+
     /// <summary>First retry delay of a failed step; doubles up to <see cref="MaxRetryDelay"/>.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
@@ -130,6 +139,11 @@ public sealed class WorkspaceOptions : IValidatableObject
         List<ValidationResult> results = [];
         Validator.TryValidateObject(Deadlines, new ValidationContext(Deadlines), results, validateAllProperties: true);
         var all = results.Select(r => new ValidationResult($"Workspaces:Deadlines: {r.ErrorMessage}", [.. r.MemberNames.Select(m => $"{nameof(Deadlines)}:{m}")])).ToList();
+        if (EffectiveSnapshotHomeExcludes.Any(e => string.IsNullOrWhiteSpace(e) || e.StartsWith('/') || e.Split('/').Contains("..")))
+        {
+            all.Add(new ValidationResult("Workspaces:SnapshotHomeExcludes must be paths relative to a home folder (e.g. .cache), without '..'.", [nameof(SnapshotHomeExcludes)]));
+        }
+
         if (IdleWarningLeads.Any(w => w <= TimeSpan.Zero))
         {
             all.Add(new ValidationResult("Workspaces:IdleWarnings must be positive times before the idle stop (e.g. 00:05:00).", [nameof(IdleWarnings)]));

@@ -11,8 +11,8 @@ public sealed class LocalFolderSnapshotOptions
     /// Created at start-up if missing.</summary>
     public string Directory { get; set; } = "";
 
-    /// <summary>Snapshots kept per workspace, newest first. Two by default: the one being written never replaces the only
-    /// good one, and a restore can fall back by hand to the one before.</summary>
+    /// <summary>Snapshots kept per workspace, newest first. Three by default: the one being written never replaces the only
+    /// good one, and a restore that finds the newest corrupt falls back to an older one.</summary>
     [Range(1, 100)]
-    public int Keep { get; set; } = 2;
+    public int Keep { get; set; } = 3;
 }

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 
 namespace CloudDevEnv.LocalStorage.Snapshots;
 
-/// <summary>Snapshots as files: <c>&lt;Directory&gt;/&lt;workspace id, encoded&gt;/&lt;UTC time taken&gt;-&lt;random&gt;.tar</c>. Names sort by
+/// <summary>Snapshots as files: <c>&lt;Directory&gt;/&lt;workspace id, encoded&gt;/&lt;UTC time taken&gt;-&lt;random&gt;-&lt;SHA-256&gt;.tar</c>. Names sort by
 /// time, so the newest is the last; each is written to a temporary file, flushed and renamed into place, so a crash
 /// mid-save leaves the previous snapshots as they were and no half file under a snapshot's name.</summary>
 public sealed partial class LocalFolderSnapshotStore(
@@ -14,6 +14,7 @@ public sealed partial class LocalFolderSnapshotStore(
     ILogger<LocalFolderSnapshotStore> logger) : ISnapshotStore
 {
     private const string Extension = ".tar";
+    private const string PendingExtension = ".tar.pending";
     private const string TimeFormat = "yyyyMMdd'T'HHmmssfffffff'Z'";
     private const int TimeLength = 23;
 
@@ -27,12 +28,23 @@ public sealed partial class LocalFolderSnapshotStore(
         // Only this workspace's grain writes here, so a temporary file found now is what a crash left behind.
         DurableFile.DeleteTemporaryFiles(folder, SearchOption.TopDirectoryOnly);
 
+        foreach (var pending in Directory.EnumerateFiles(folder, "*" + PendingExtension))
+        {
+            await DurableFile.DeleteAsync(pending);
+        }
+
         var takenAt = time.GetUtcNow();
-        // The random part keeps two snapshots in one clock tick apart; the time decides the order.
-        var key = $"{takenAt.UtcDateTime.ToString(TimeFormat, CultureInfo.InvariantCulture)}-{Guid.NewGuid().ToString("N")[..8]}{Extension}";
-        var size = await DurableFile.WriteAsync(Path.Combine(folder, key), tar, cancellationToken);
+        // The random part keeps two snapshots in one clock tick apart; the time decides the order. The digest, known
+        // only once the stream has ended, joins the name in the rename that makes the snapshot visible.
+        var stem = $"{takenAt.UtcDateTime.ToString(TimeFormat, CultureInfo.InvariantCulture)}-{Guid.NewGuid().ToString("N")[..8]}";
+        var pendingPath = Path.Combine(folder, stem + PendingExtension);
+        await using var hashing = new HashingReadStream(tar, leaveOpen: true);
+        var size = await DurableFile.WriteAsync(pendingPath, hashing, cancellationToken);
+        var key = $"{stem}-{hashing.Sha256}{Extension}";
+        File.Move(pendingPath, Path.Combine(folder, key));
+        DirectorySync.Flush(folder);
         await PruneAsync(workspaceId, folder);
-        return new SnapshotInfo(workspaceId, key, takenAt, size);
+        return new SnapshotInfo(workspaceId, key, takenAt, size, hashing.Sha256);
     }
 
     public Task<IReadOnlyList<SnapshotInfo>> ListAsync(string workspaceId, CancellationToken cancellationToken) =>
@@ -88,7 +100,7 @@ public sealed partial class LocalFolderSnapshotStore(
     /// <summary>Complete snapshots, oldest first; temporary files start with '.' and are never listed.</summary>
     private static List<string> List(string folder) =>
         Directory.Exists(folder)
-            ? [.. Directory.EnumerateFiles(folder, "*" + Extension).Where(f => !Path.GetFileName(f).StartsWith('.')).Order(StringComparer.Ordinal)]
+            ? [.. Directory.EnumerateFiles(folder, "*" + Extension).Where(f => f.EndsWith(Extension, StringComparison.Ordinal) && !Path.GetFileName(f).StartsWith('.')).Order(StringComparer.Ordinal)]
             : [];
 
     private static SnapshotInfo Describe(string workspaceId, string path)
@@ -98,7 +110,10 @@ public sealed partial class LocalFolderSnapshotStore(
             key[..Math.Min(key.Length, TimeLength)], TimeFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)
             ? parsed
             : new DateTimeOffset(File.GetLastWriteTimeUtc(path));
-        return new SnapshotInfo(workspaceId, key, takenAt, new FileInfo(path).Length);
+        // <time>-<random>-<sha256>.tar; snapshots from before digests were kept have no third part.
+        var parts = Path.GetFileNameWithoutExtension(key).Split('-');
+        var sha256 = parts.Length == 3 && parts[2].Length == 64 && parts[2].All(char.IsAsciiHexDigitLower) ? parts[2] : null;
+        return new SnapshotInfo(workspaceId, key, takenAt, new FileInfo(path).Length, sha256);
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Workspace {WorkspaceId}: pruned snapshot {Key}")]
