@@ -128,7 +128,10 @@ public sealed class WorkspacePolicyTests
         { "1 min warned", Warned() with { LastActivityAt = T0.AddMinutes(-29.5), IdleWarnedLead = TimeSpan.FromMinutes(1), IdleWarnedAt = T0.AddSeconds(-10) }, null },
         { "jumped past both: the shorter only", Warned() with { LastActivityAt = T0.AddMinutes(-29.5) }, TimeSpan.FromMinutes(1) },
         { "warned before the last activity: counts for nothing", Warned() with { LastActivityAt = T0.AddMinutes(-26), IdleWarnedLead = TimeSpan.FromMinutes(1), IdleWarnedAt = T0.AddMinutes(-27) }, TimeSpan.FromMinutes(5) },
-        { "a lead as long as the timeout is never given", Warned() with { IdleTimeout = TimeSpan.FromMinutes(5), LastActivityAt = T0.AddMinutes(-1) }, null },
+        { "a lead as long as the timeout is given at half of it: not yet", Warned() with { IdleTimeout = TimeSpan.FromMinutes(5), LastActivityAt = T0.AddMinutes(-2) }, null },
+        { "a lead as long as the timeout is given at half of it", Warned() with { IdleTimeout = TimeSpan.FromMinutes(5), LastActivityAt = T0.AddMinutes(-2.5) }, TimeSpan.FromMinutes(2.5) },
+        { "a 1-minute timeout: one warning, at 30 s", Warned() with { IdleTimeout = TimeSpan.FromMinutes(1), LastActivityAt = T0.AddSeconds(-31) }, TimeSpan.FromSeconds(30) },
+        { "a 1-minute timeout, warned at 30 s", Warned() with { IdleTimeout = TimeSpan.FromMinutes(1), LastActivityAt = T0.AddSeconds(-45), IdleWarnedLead = TimeSpan.FromSeconds(30), IdleWarnedAt = T0.AddSeconds(-14) }, null },
         { "no warnings configured", Warned() with { IdleWarnings = [], LastActivityAt = T0.AddMinutes(-29) }, null },
     };
 

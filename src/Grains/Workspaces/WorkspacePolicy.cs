@@ -194,7 +194,8 @@ public static class WorkspacePolicy
     {
         var lastActivity = f.LastActivityAt ?? f.RunningSince ?? f.Now;
         var left = IdleStopAt(lastActivity, f.IdleTimeout) - f.Now;
-        var due = (f.IdleWarnings ?? []).Where(lead => lead > TimeSpan.Zero && left <= lead && lead < f.IdleTimeout).Order().ToList();
+        var due = (f.IdleWarnings ?? []).Where(lead => lead > TimeSpan.Zero).Select(lead => Lead(lead, f.IdleTimeout))
+            .Where(lead => left <= lead).Order().ToList();
         if (due.Count == 0)
         {
             return null;
@@ -203,6 +204,10 @@ public static class WorkspacePolicy
         var warned = f.IdleWarnedAt is { } at && at >= lastActivity ? f.IdleWarnedLead : null;
         return warned is { } given && given <= due[0] ? null : due[0];
     }
+
+    /// <summary>A lead as long as the idle timeout or longer would warn at once, so it is given at half the timeout: a
+    /// workspace with a 2-minute timeout is warned after one minute of quiet.</summary>
+    private static TimeSpan Lead(TimeSpan lead, TimeSpan idleTimeout) => lead < idleTimeout ? lead : idleTimeout / 2;
 
     /// <summary>A stopped workspace is kept <paramref name="retention"/> after it stopped, unless pinned, and is never
     /// deleted without a warning given at least <paramref name="warning"/> before (so a silo down for a week, or an
