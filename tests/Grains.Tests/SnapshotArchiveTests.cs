@@ -53,10 +53,17 @@ public sealed class SnapshotArchiveTests
         return files;
     }
 
-    /// <summary>What an engine's archive stream is: readable once, forward only.</summary>
+    /// <summary>What an engine's archive stream is: readable once, forward only, and (as Docker.DotNet's chunked response
+    /// is) throwing on an empty read.</summary>
     private sealed class ForwardOnly(byte[] bytes) : MemoryStream(bytes)
     {
         public override bool CanSeek => false;
+
+        public override int Read(byte[] buffer, int offset, int count) =>
+            count == 0 ? throw new EndOfStreamException("an empty read") : base.Read(buffer, offset, count);
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            buffer.IsEmpty ? throw new EndOfStreamException("an empty read") : base.ReadAsync(buffer, cancellationToken);
 
         public override long Seek(long offset, SeekOrigin loc) => throw new NotSupportedException();
 

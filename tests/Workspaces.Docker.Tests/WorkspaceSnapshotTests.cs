@@ -32,7 +32,8 @@ public sealed class WorkspaceSnapshotTests(WorkspaceClusterFixture fixture)
 
         await grain.StopAsync("tester");
         var stopped = await _probe.PhaseAsync(grain, WorkspacePhase.Stopped);
-        Assert.Contains(stopped.RecentEvents, e => e.Kind == WorkspaceEventKind.Snapshot && e.Message.Contains("(on stop)"));
+        Assert.True(stopped.RecentEvents.Any(e => e.Kind == WorkspaceEventKind.Snapshot && e.Message.Contains("(on stop)")),
+            string.Join("\n", stopped.RecentEvents.Where(e => e.Kind is WorkspaceEventKind.Error or WorkspaceEventKind.Snapshot).Select(e => e.Message)));
 
         // docker rm -f, and the workspace's volumes with it: nothing of the workspace is left on this engine.
         await fixture.Engine.Containers.RemoveContainerAsync("cde-" + id, new ContainerRemoveParameters { Force = true, RemoveVolumes = true });

@@ -274,10 +274,12 @@ internal sealed class KnownLengthStream(Stream inner, long length) : Stream
         set => Seek(value, SeekOrigin.Begin);
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, (int)Math.Min(count, length - _position)));
+    // Never an empty read of the inner stream at the end: some (Docker.DotNet's chunked response) throw on one.
+    public override int Read(byte[] buffer, int offset, int count) =>
+        _position >= length || count == 0 ? 0 : Count(inner.Read(buffer, offset, (int)Math.Min(count, length - _position)));
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        Count(await inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, length - _position)], cancellationToken));
+        _position >= length || buffer.IsEmpty ? 0 : Count(await inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, length - _position)], cancellationToken));
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();

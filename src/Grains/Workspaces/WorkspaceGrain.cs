@@ -683,15 +683,17 @@ public sealed partial class WorkspaceGrain(
             await TransitionAsync(WorkspacePhase.Stopping);
         }
 
-        // Gitpod's backup on stop: taken while the container still runs, so the files are as the user left them.
+        await runtime.StopAsync(Id, Options.StopGracePeriod, cancellationToken);
+        _instance = null;
+
+        // Gitpod's backup on stop, taken once the container has stopped: nothing writes to the files any more (the IDE's
+        // logs in the home folder would otherwise change under the engine's archive, which then fails half way).
         if (S.SnapshotOnStop)
         {
             await TrySnapshotAsync("on stop", cancellationToken);
             S.SnapshotOnStop = false;
         }
 
-        await runtime.StopAsync(Id, Options.StopGracePeriod, cancellationToken);
-        _instance = null;
         await TransitionAsync(WorkspacePhase.Stopped);
     }
 
