@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test.sh: runs every test of CloudDevEnv. Installs and starts what the tests need, idempotently:
 # the .NET packages, a Docker engine (Debian's docker.io), git and strace, the locally built workspace
-# images, and the peers (the devcontainer reference CLI, an OpenID provider, Redocly, Kiota). Prints one closing
+# images, and the peers (the devcontainer reference CLI, an OpenID provider, Redocly, s3rver, Kiota). Prints one closing
 # line: "N passed, N failed, N skipped".
 #
 #   ./test.sh                 everything
@@ -25,7 +25,7 @@ bash scripts/install-test-packages.sh
 say "2/5 workspace images (built once; minutes on a new machine)"
 bash scripts/build-images.sh
 
-say "3/5 tools the tests run as peers (npm: devcontainer CLI, OpenID provider, Redocly; dotnet: Kiota)"
+say "3/5 tools the tests run as peers (npm: devcontainer CLI, OpenID provider, Redocly, s3rver; dotnet: Kiota)"
 bash scripts/install-node-tools.sh
 dotnet tool restore
 

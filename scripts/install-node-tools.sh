@@ -5,6 +5,7 @@
 #   tools/oidc-provider      a real OpenID Connect / OAuth 2.0 provider on loopback (sign-in tests)
 #   tools/axe-core           the accessibility engine the web page's browser tests inject
 #   tools/redocly            Redocly's OpenAPI linter, the gate on the published API document
+#   tools/s3rver             a real S3-protocol server on loopback (the S3 snapshot store's tests)
 #
 # Usage: scripts/install-node-tools.sh [--force]
 #   Idempotent: a folder whose node_modules was installed from its current lockfile is skipped.
@@ -17,7 +18,7 @@ force=false
 for arg in "$@"; do
   case "$arg" in
     --force) force=true ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "install-node-tools: unknown argument '$arg' (usage: $0 [--force])" >&2; exit 2 ;;
   esac
 done

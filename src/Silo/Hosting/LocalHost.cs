@@ -3,7 +3,6 @@ using CloudDevEnv.Api;
 using CloudDevEnv.Api.Identity;
 using CloudDevEnv.Grains;
 using CloudDevEnv.LocalStorage;
-using CloudDevEnv.LocalStorage.Snapshots;
 using CloudDevEnv.Proxy;
 using CloudDevEnv.Runtime.Docker;
 using Microsoft.AspNetCore.DataProtection;
@@ -51,7 +50,7 @@ public static class LocalHost
         });
 
         builder.Services.AddWorkspaceGrains(builder.Configuration);
-        builder.Services.AddLocalFolderSnapshotStore(builder.Configuration, Path.Combine(dataDir, "snapshots"));
+        builder.Services.AddSnapshotStore(builder.Configuration, dataDir);
         builder.Services.AddDockerWorkspaceRuntime(builder.Configuration);
         builder.Services.AddWorkspaceApi(builder.Configuration);
         builder.Services.AddWorkspaceProxy(builder.Configuration);

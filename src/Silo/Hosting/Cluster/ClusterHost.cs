@@ -3,7 +3,6 @@ using CloudDevEnv.Api;
 using CloudDevEnv.Api.Health;
 using CloudDevEnv.Api.Identity;
 using CloudDevEnv.Grains;
-using CloudDevEnv.LocalStorage.Snapshots;
 using CloudDevEnv.PostgreSql;
 using CloudDevEnv.Proxy;
 using CloudDevEnv.Runtime.Docker;
@@ -125,7 +124,7 @@ public static class ClusterHost
             silo.AddDashboard();
         });
         builder.Services.AddWorkspaceGrains(builder.Configuration);
-        builder.Services.AddLocalFolderSnapshotStore(builder.Configuration, Path.Combine(dataDir, "snapshots"));
+        builder.Services.AddSnapshotStore(builder.Configuration, dataDir);
         builder.Services.AddDockerWorkspaceRuntime(builder.Configuration);
     }
 
