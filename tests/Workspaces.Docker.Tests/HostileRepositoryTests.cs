@@ -95,7 +95,7 @@ public sealed class HostileRepositoryTests(LimitedClusterFixture fixture)
         var stopped = await _probe.PhaseAsync(grain, WorkspacePhase.Stopped, seconds: 60);
         var error = Assert.Single(stopped.RecentEvents, e => e.Kind == WorkspaceEventKind.Error && e.Message.Contains("snapshot", StringComparison.OrdinalIgnoreCase));
         Assert.Contains($"more than {LimitedClusterFixture.SnapshotMaxBytes} bytes (Workspaces:SnapshotMaxBytes)", error.Message);
-        Assert.Contains("the files stay in the workspace's volume", error.Message);
+        Assert.EndsWith("The files stay in the workspace's volumes.", error.Message);
 
         // Nothing was lost: the volume keeps the work, and starting again finds it.
         await grain.StartAsync("tester");
