@@ -19,10 +19,13 @@ public sealed class WorkspaceLaunchTests(WorkspaceClusterFixture fixture)
           {{source}}
           {{extra}}
           "containerEnv": { "CDE_TEST_VAR": "from-container-env" },
-          "remoteEnv": { "CDE_REMOTE_VAR": "remote-${containerEnv:CDE_TEST_VAR}" },
+          "remoteEnv": {
+            "CDE_REMOTE_VAR": "remote-${containerEnv:CDE_TEST_VAR}",
+            "CDE_REMOTE_MORE": "${containerEnv:HOME}|${containerEnv:CDE_NOT_SET:fallback}|${containerEnv:CDE_NOT_SET_EITHER}|${containerEnv:CDE_TEST_VAR}",
+          },
           "onCreateCommand": ["/bin/sh", "-c", "echo on-create >> /tmp/cde-on-create"],
           "updateContentCommand": { "a": "echo a > /tmp/cde-update-a", "b": ["/bin/sh", "-c", "echo b > /tmp/cde-update-b"] },
-          "postCreateCommand": "echo \"$CDE_TEST_VAR $CDE_REMOTE_VAR $(id -un) $(pwd)\" > .cde-post-create",
+          "postCreateCommand": "echo \"$CDE_TEST_VAR $CDE_REMOTE_VAR $(id -un) $(pwd)\" > .cde-post-create && echo \"$CDE_REMOTE_MORE\" > .cde-remote-more",
           "postStartCommand": "echo started >> .cde-post-start",
         }
         """;
@@ -125,6 +128,9 @@ public sealed class WorkspaceLaunchTests(WorkspaceClusterFixture fixture)
 
         // The hooks ran in order, as the workspace user, in the workspace folder, with containerEnv and remoteEnv.
         Assert.Equal($"from-container-env remote-from-container-env {expectedUser} {folder}", await _probe.ShAsync(id, $"cat {folder}/.cde-post-create"));
+        // Several containerEnv references, read in one exec: set, unset with a default, unset without one.
+        var home = await _probe.ShAsync(id, "printenv HOME", expectedUser);
+        Assert.Equal($"{home}|fallback||from-container-env", await _probe.ShAsync(id, $"cat {folder}/.cde-remote-more"));
         Assert.Equal("on-create", await _probe.ShAsync(id, "cat /tmp/cde-on-create"));
         Assert.Equal("a b", await _probe.ShAsync(id, "echo $(cat /tmp/cde-update-a /tmp/cde-update-b)"));
         Assert.Equal("started", await _probe.ShAsync(id, $"cat {folder}/.cde-post-start"));
