@@ -1,7 +1,5 @@
 using System.Globalization;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Orleans.Hosting;
 using Orleans.TestingHost;
 
 namespace CloudDevEnv.Grains.Tests;
@@ -14,27 +12,12 @@ public sealed class LifecycleNoticeTests : IAsyncLifetime
     private readonly WorkspaceRuntimeDouble _runtime = new();
     private InProcessTestCluster _cluster = null!;
 
-    public async Task InitializeAsync()
+    public async Task InitializeAsync() => _cluster = await ShiftedClockCluster.StartAsync(_clock, _runtime, new Dictionary<string, string?>
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Workspaces:HealthCheckInterval"] = "00:00:00.100",
-            ["Workspaces:RetentionCheckInterval"] = "00:00:00.100",
-            ["Workspaces:MaxLifetime"] = "12:00:00",
-        }).Build();
-
-        var builder = new InProcessTestClusterBuilder(1);
-        builder.ConfigureSilo((_, silo) =>
-        {
-            silo.AddMemoryGrainStorage(StorageNames.Workspaces);
-            silo.UseInMemoryReminderService();
-            silo.Services.AddWorkspaceGrains(configuration);
-            silo.Services.AddSingleton<TimeProvider>(_clock);
-            silo.Services.AddSingleton<IWorkspaceRuntime>(_runtime);
-        });
-        _cluster = builder.Build();
-        await _cluster.DeployAsync();
-    }
+        ["Workspaces:HealthCheckInterval"] = "00:00:00.100",
+        ["Workspaces:RetentionCheckInterval"] = "00:00:00.100",
+        ["Workspaces:MaxLifetime"] = "12:00:00",
+    });
 
     public async Task DisposeAsync() => await _cluster.DisposeAsync();
 

@@ -1,9 +1,7 @@
 using System.Formats.Tar;
 using CloudDevEnv.Grains.Snapshots;
 using CloudDevEnv.LocalStorage.Snapshots;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Orleans.Hosting;
 using Orleans.TestingHost;
 
 namespace CloudDevEnv.Grains.Tests;
@@ -20,31 +18,18 @@ public sealed class SnapshotTests : IAsyncLifetime
 
     private ISnapshotStore Store => _cluster.Silos[0].ServiceProvider.GetRequiredService<ISnapshotStore>();
 
-    public async Task InitializeAsync()
-    {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+    public async Task InitializeAsync() => _cluster = await ShiftedClockCluster.StartAsync(
+        _clock,
+        _runtime,
+        new Dictionary<string, string?>
         {
             ["Workspaces:HealthCheckInterval"] = "00:00:00.100",
             ["Workspaces:RetryDelay"] = "00:00:00.050",
             ["Workspaces:MaxRetryDelay"] = "00:00:00.200",
             ["Workspaces:SnapshotInterval"] = "00:30:00",
             ["Snapshots:Directory"] = _snapshots,
-        }).Build();
-
-        // One silo: nothing else in the cluster reads this silo's clock.
-        var builder = new InProcessTestClusterBuilder(1);
-        builder.ConfigureSilo((_, silo) =>
-        {
-            silo.AddMemoryGrainStorage(StorageNames.Workspaces);
-            silo.UseInMemoryReminderService();
-            silo.Services.AddWorkspaceGrains(configuration);
-            silo.Services.AddLocalFolderSnapshotStore(configuration);
-            silo.Services.AddSingleton<TimeProvider>(_clock);
-            silo.Services.AddSingleton<IWorkspaceRuntime>(_runtime);
-        });
-        _cluster = builder.Build();
-        await _cluster.DeployAsync();
-    }
+        },
+        (services, configuration) => services.AddLocalFolderSnapshotStore(configuration));
 
     public async Task DisposeAsync()
     {
