@@ -273,6 +273,15 @@ public static class Cde
             await stdout.WriteLineAsync($"lifecycle:   {lifecycle}");
         }
 
+        if (w.TryGetProperty("hookFailure", out var failure) && failure.ValueKind == JsonValueKind.String)
+        {
+            await stdout.WriteLineAsync($"hooks:       {failure.GetString()} (the IDE works; cde logs shows the output)");
+        }
+        else if (w.TryGetProperty("hooksRunning", out var running) && running.ValueKind == JsonValueKind.True)
+        {
+            await stdout.WriteLineAsync("hooks:       postCreateCommand/postStartCommand still running (the IDE works meanwhile)");
+        }
+
         return ExitCodes.Ok;
     }
 

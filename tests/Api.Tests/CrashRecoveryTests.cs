@@ -62,15 +62,17 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         await _host.DeleteAsync(again, id, second);
     }
 
-    [Fact]
-    public async Task A_kill_9_mid_hook_ends_the_leftover_hook_runs_it_again_and_keeps_one_container()
+    [Theory]
+    [InlineData("onCreateCommand")] // before waitFor: the kill comes while the workspace is Initializing
+    [InlineData("postCreateCommand")] // after it: the workspace is Running, the hook goes on beside the IDE
+    public async Task A_kill_9_mid_hook_ends_the_leftover_hook_runs_it_again_and_keeps_one_container(string hookName)
     {
         // The first run of the hook waits; a run after it finds the marker and ends. Each run notes its shell's and its
         // background sleep's process ids, so the test can see that the first run's processes are gone afterwards.
         var hook = "echo $$ >> .hook-shells; sleep 300 & echo $! >> .hook-sleeps; "
                    + "if [ -e .hook-waited ]; then kill $!; else touch .hook-waited; wait; fi";
         var repository = TestRepository.Create(_host.RepoRoot, "hooked")
-            .Write(".devcontainer/devcontainer.json", JsonSerializer.Serialize(new { image = WorkspaceImages.WorkspaceImage, postCreateCommand = hook }));
+            .Write(".devcontainer/devcontainer.json", JsonSerializer.Serialize(new Dictionary<string, string> { ["image"] = WorkspaceImages.WorkspaceImage, [hookName] = hook }));
         repository.Commit("a slow hook");
 
         string id;
@@ -80,7 +82,7 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
             id = await _host.CreateAsync(user, repository.Url);
             await CrashHost.UntilAsync(user, id, async _ =>
                 (await DockerCli.TryRunAsync("exec", CrashHost.Container(id), "test", "-s", "/workspaces/hooked/.hook-sleeps")).ExitCode == 0,
-                () => first.Output, Unsettled);
+                () => first.Output, hookName == "onCreateCommand" ? Unsettled : [.. Unsettled, "Running"]);
             await first.KillAsync();
         }
 
@@ -91,12 +93,13 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
 
         await using var second = await _host.StartAsync();
         using var again = await Users.SignInAsync(second.Api, "crash");
-        var running = await Phases.WaitAsync(again, id, "Running", CrashHost.Recovery, () => second.Output);
+        await Phases.WaitAsync(again, id, "Running", CrashHost.Recovery, () => second.Output);
+        var running = await Phases.HooksDoneAsync(again, id, CrashHost.Recovery, () => second.Output);
 
         Assert.Equal(2, (await DockerCli.RunAsync("exec", CrashHost.Container(id), "cat", "/workspaces/hooked/.hook-shells")).Trim().Split('\n').Length);
         Assert.NotEqual(0, (await DockerCli.TryRunAsync("exec", CrashHost.Container(id), "kill", "-0", firstShell)).ExitCode);
         Assert.NotEqual(0, (await DockerCli.TryRunAsync("exec", CrashHost.Container(id), "kill", "-0", firstSleep)).ExitCode);
-        Assert.Contains(running.GetProperty("events").EnumerateArray(), e => e.GetProperty("message").GetString() == "Running postCreateCommand.");
+        Assert.Contains(running.GetProperty("events").EnumerateArray(), e => e.GetProperty("message").GetString() == $"Running {hookName}.");
 
         await _host.AssertConvergedAsync(again, second, repository.Url);
         await _host.DeleteAsync(again, id, second);

@@ -150,7 +150,7 @@ public sealed class HostileWorkspaceTests : IAsyncLifetime
         var created = await user.PostAsJsonAsync("/api/workspaces", new { repoUrl });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
-        await Phases.WaitAsync(user, id, "Running", TimeSpan.FromSeconds(180), () => silo.Output);
+        await Phases.HooksDoneAsync(user, id, TimeSpan.FromSeconds(180), () => silo.Output);
         return id;
     }
 }

@@ -25,7 +25,7 @@ public sealed class HungStartTests : IAsyncLifetime
     public async Task A_hook_that_never_ends_fails_at_the_deadline_stops_the_container_and_frees_the_slot()
     {
         var hung = TestRepository.Create(_repoRoot, "hung")
-            .Write(".devcontainer/devcontainer.json", JsonSerializer.Serialize(new { image = WorkspaceImages.WorkspaceImage, postCreateCommand = "sleep 3600" }));
+            .Write(".devcontainer/devcontainer.json", JsonSerializer.Serialize(new { image = WorkspaceImages.WorkspaceImage, onCreateCommand = "sleep 3600" }));
         hung.Commit("a hook that never ends");
         var plain = TestRepository.Create(_repoRoot, "plain").Write("README.md", "# plain\n");
         plain.Commit("first");

@@ -22,4 +22,21 @@ public static class Phases
             await Task.Delay(100);
         }
     }
+
+    /// <summary>Waits until the workspace is Running with no lifecycle command after <c>waitFor</c> still at work.</summary>
+    public static async Task<JsonElement> HooksDoneAsync(HttpClient user, string id, TimeSpan? timeout = null, Func<string>? context = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            var workspace = await WaitAsync(user, id, "Running", deadline - DateTime.UtcNow, context);
+            if (!workspace.GetProperty("hooksRunning").GetBoolean())
+            {
+                return workspace;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"{id} still runs its hooks after waitFor: {workspace}\n{context?.Invoke()}");
+            await Task.Delay(100);
+        }
+    }
 }

@@ -22,6 +22,14 @@ public static class Eventually
         return status;
     }
 
+    /// <summary>Waits until the workspace is Running with its hooks after <c>waitFor</c> done.</summary>
+    public static async Task<WorkspaceStatus> HooksDoneAsync(IWorkspaceGrain grain)
+    {
+        await PhaseAsync(grain, WorkspacePhase.Running);
+        await TrueAsync(async () => !(await grain.GetStatusAsync()).HooksRunning, "the hooks after waitFor");
+        return await grain.GetStatusAsync();
+    }
+
     public static async Task TrueAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));

@@ -81,7 +81,7 @@ public sealed class LaunchOptionsTests(ClusterFixture fixture)
             },
             new Dictionary<string, string> { ["NPM_TOKEN"] = secret });
         Assert.Equal(["NPM_TOKEN"], status.Spec.SecretNames);
-        await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
+        await Eventually.HooksDoneAsync(grain);
 
         var hook = Assert.Single(fixture.Runtime.Execs(id), e => e.Command.Contains("echo py"));
         Assert.Equal(("hello", secret), (hook.Environment!["GREETING"], hook.Environment["NPM_TOKEN"]));

@@ -12,6 +12,7 @@ public sealed class WorkspaceRuntimeDouble : IWorkspaceRuntime
     private readonly ConcurrentDictionary<string, int> _calls = new();
     private readonly ConcurrentDictionary<string, ConcurrentQueue<Exception>> _failures = new();
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _gates = new();
+    private readonly ConcurrentDictionary<(string Workspace, string Fragment), TaskCompletionSource> _heldExecs = new();
 
     public string Name => "double";
 
@@ -80,6 +81,15 @@ public sealed class WorkspaceRuntimeDouble : IWorkspaceRuntime
     public static string AfterCreate(string workspaceId) => $"CreateAsync:after:{workspaceId}";
 
     /// <summary>Makes calls of <paramref name="operation"/> wait until <see cref="Release"/>.</summary>
+    /// <summary>Holds the workspace's execs whose command has an argument containing <paramref name="fragment"/> (a slow
+    /// hook) until the returned source completes, or the exec is cancelled (the container stops).</summary>
+    public TaskCompletionSource HoldExec(string workspaceId, string fragment)
+    {
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _heldExecs[(workspaceId, fragment)] = held;
+        return held;
+    }
+
     public void Block(string operation) => _gates[operation] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public void Release(string operation)
@@ -185,6 +195,14 @@ public sealed class WorkspaceRuntimeDouble : IWorkspaceRuntime
         }
 
         instance.Execs.Enqueue(request);
+        foreach (var ((workspace, fragment), held) in _heldExecs)
+        {
+            if (workspace == workspaceId && request.Command.Any(a => a.Contains(fragment, StringComparison.Ordinal)))
+            {
+                await held.Task.WaitAsync(cancellationToken);
+            }
+        }
+
         if (ExecHandler?.Invoke(workspaceId, request) is { } handled)
         {
             output.Report(handled.OutputTail);
@@ -235,6 +253,16 @@ public sealed class WorkspaceRuntimeDouble : IWorkspaceRuntime
             }
 
             return new ExecResult(0, string.Empty);
+        }
+
+        if (command.Count >= 4 && command[0] == "/bin/sh" && command[3] == "cde-hooks")
+        {
+            // The lifecycle survey: (kind, key) pairs; a creation hook is done when its marker or the restore's is there. The
+            // double cannot tell one container start from another, so a start hook is never done.
+            var done = command.Skip(4).Chunk(2).Select((pair, index) => (pair, index))
+                .Where(h => h.pair[0] == "create" && (instance.Files.ContainsKey("/tmp/.clouddevenv-created-hooks-done") || instance.Files.ContainsKey("/tmp/.clouddevenv-hook-" + h.pair[1])))
+                .Select(h => h.index.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            return new ExecResult(0, string.Join('\n', done));
         }
 
         if (command.Count > 1 && command[0] == "git" && command.Contains("clone"))

@@ -50,6 +50,39 @@ public sealed class WorkspaceLaunchTests(WorkspaceClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_slow_postCreateCommand_runs_beside_the_IDE_once_and_postStartCommand_after_it()
+    {
+        var (repository, _) = MakeRepository("slowhook", $$"""
+            {
+              "image": "{{WorkspaceImages.BaseImage}}",
+              "onCreateCommand": "echo on-create >> /tmp/cde-on-create",
+              "postCreateCommand": "sleep 8 && echo post-create >> .cde-post-create",
+              "postStartCommand": "cat .cde-post-create >> .cde-post-start 2>/dev/null; echo post-start >> .cde-post-start",
+            }
+            """);
+        var id = fixture.NewId("slowhook");
+        var folder = $"/workspaces/{Path.GetFileName(repository.Path)}";
+        var grain = fixture.Client.GetGrain<IWorkspaceGrain>(id);
+        await grain.CreateAsync(new WorkspaceSpec(repository.Url, "release", Owner, null, null, null));
+
+        // Running, and the IDE answers, while postCreateCommand still sleeps; onCreateCommand (before waitFor) is done.
+        var running = await _probe.PhaseAsync(grain, WorkspacePhase.Running, seconds: 150, hooksDone: false);
+        Assert.True(running.HooksRunning, "the workspace waited for postCreateCommand");
+        Assert.True(await _probe.IdeAnswersAsync(grain), "code-server does not answer while postCreateCommand runs");
+        Assert.Equal("on-create", await _probe.ShAsync(id, "cat /tmp/cde-on-create"));
+        Assert.NotEqual(0, (await _probe.TryShAsync(id, $"test -e {folder}/.cde-post-create")).ExitCode);
+
+        // Then each hook ran exactly once, postStartCommand after postCreateCommand.
+        var done = await _probe.PhaseAsync(grain, WorkspacePhase.Running, seconds: 60);
+        Assert.Null(done.HookFailure);
+        Assert.Equal("post-create", await _probe.ShAsync(id, $"cat {folder}/.cde-post-create"));
+        Assert.Equal("post-create\npost-start", await _probe.ShAsync(id, $"cat {folder}/.cde-post-start"));
+        Assert.Equal("on-create", await _probe.ShAsync(id, "cat /tmp/cde-on-create"));
+
+        await DeleteAndVerifyAsync(grain, id);
+    }
+
+    [Fact]
     public async Task Devcontainer_image_is_used()
     {
         var (repository, head) = MakeRepository("image", Config($"\"image\": \"{WorkspaceImages.BaseImage}\","));

@@ -7,11 +7,13 @@ public sealed class WorkspaceProbe(WorkspaceClusterFixture fixture)
 {
     private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(10) };
 
-    public async Task<WorkspaceStatus> PhaseAsync(IWorkspaceGrain grain, WorkspacePhase phase, int seconds = 90)
+    /// <param name="hooksDone">For Running: also wait for the lifecycle commands after <c>waitFor</c> (postCreateCommand,
+    /// postStartCommand), which go on in the background once the workspace is Running.</param>
+    public async Task<WorkspaceStatus> PhaseAsync(IWorkspaceGrain grain, WorkspacePhase phase, int seconds = 90, bool hooksDone = true)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(seconds);
         var status = await grain.GetStatusAsync();
-        while (status.Phase != phase)
+        while (status.Phase != phase || (hooksDone && status.HooksRunning))
         {
             // A failed workspace that nobody asked to do anything else will not move: say so at once. One asked to be
             // deleted is still Failed until its loop takes the first step, so it is waited for like any other.

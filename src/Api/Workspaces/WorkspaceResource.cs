@@ -5,6 +5,9 @@ namespace CloudDevEnv.Api.Workspaces;
 /// <param name="Pinned">Kept however long it stays stopped (POST …/pin).</param>
 /// <param name="DeleteAfter">For a stopped workspace that is not pinned: when retention deletes it.</param>
 /// <param name="IdleStopAt">For a running workspace: when it stops unless it is used (or kept alive) before.</param>
+/// <param name="HooksRunning">Running, with lifecycle commands after <c>waitFor</c> (postCreateCommand, postStartCommand by
+/// default) still at work; the IDE answers meanwhile and their output is in the events.</param>
+/// <param name="HookFailure">Why such a command failed since the workspace last started; it stays Running.</param>
 /// <param name="Silo">For admins: the address of the silo that holds the workspace's grain.</param>
 public sealed record WorkspaceResource(
     string Id,
@@ -33,6 +36,8 @@ public sealed record WorkspaceResource(
     bool Pinned,
     DateTimeOffset? DeleteAfter,
     DateTimeOffset? IdleStopAt,
+    bool HooksRunning,
+    string? HookFailure,
     string? Silo = null)
 {
     /// <param name="forAdmin">An admin's view, which names the silo that holds the workspace's grain.</param>
@@ -63,6 +68,8 @@ public sealed record WorkspaceResource(
         status.Pinned,
         status.DeleteAfter,
         status.IdleStopAt,
+        status.HooksRunning,
+        status.HookFailure,
         forAdmin ? status.Silo : null);
 }
 

@@ -10,6 +10,9 @@ namespace CloudDevEnv.Contracts.Workspaces;
 /// <param name="Pinned">Kept however long it stays stopped.</param>
 /// <param name="DeleteAfter">For a stopped workspace that is not pinned: when it will be deleted.</param>
 /// <param name="IdleStopAt">For a running workspace: when it stops unless it is used before.</param>
+/// <param name="HooksRunning">Running, with lifecycle commands after <c>waitFor</c> (postCreateCommand, postStartCommand)
+/// still at work: the IDE answers meanwhile.</param>
+/// <param name="HookFailure">Why such a command failed in this start; the workspace stays Running.</param>
 [GenerateSerializer, Immutable, Alias("cde.WorkspaceStatus")]
 public sealed record WorkspaceStatus(
     string Id,
@@ -28,4 +31,6 @@ public sealed record WorkspaceStatus(
     string? Silo = null,
     bool Pinned = false,
     DateTimeOffset? DeleteAfter = null,
-    DateTimeOffset? IdleStopAt = null);
+    DateTimeOffset? IdleStopAt = null,
+    bool HooksRunning = false,
+    string? HookFailure = null);

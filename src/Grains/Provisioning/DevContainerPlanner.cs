@@ -42,6 +42,7 @@ internal static class DevContainerPlanner
                 Hook = h.Label,
                 Parallel = h.Command!.Form == LifecycleCommandForm.Parallel,
                 FirstStartOnly = h.Command.Hook != LifecycleHook.PostStartCommand,
+                Stage = h.Command.Hook,
                 Steps = [.. h.Command.Steps.Select(step => new PlannedStep { Name = step.Name, Argv = [.. step.Argv] })],
             })
             .ToList();
@@ -58,6 +59,7 @@ internal static class DevContainerPlanner
             RemoteUser = remoteUser,
             WorkspaceFolder = config.WorkspaceFolder,
             Hooks = hooks,
+            WaitFor = config.WaitFor,
             ForwardPorts = [.. config.ForwardPorts.Where(p => p.Host is null).Select(p => p.Port).Distinct()],
             Volumes = Volumes(config.Mounts.Concat(features.SelectMany(f => f.Definition.Mounts))),
             CapAdd = [.. runOptions.SelectMany(o => o.CapAdd).Distinct()],

@@ -67,6 +67,18 @@ public sealed record WorkspacePlan
     /// <summary>Names that resolve to the workspace's loopback: the companions' service names.</summary>
     [Id(17)] public List<string> HostAliases { get; init; } = [];
 
+    /// <summary>devcontainer.json <c>waitFor</c>: the hooks up to this one run before the workspace is Running (and the IDE
+    /// reachable); the later ones run after, in the background.</summary>
+    [Id(18)] public DevContainers.LifecycleHook WaitFor { get; init; } = DevContainers.LifecycleHook.UpdateContentCommand;
+
+    /// <summary>The hooks that run before the workspace is Running, and those that run after.</summary>
+    public (List<PlannedHook> Before, List<PlannedHook> After) SplitHooks()
+    {
+        // A hook planned before hooks knew their stage runs before, as every hook did then.
+        var before = Hooks.Where(h => h.Stage is not { } stage || stage <= WaitFor).ToList();
+        return (before, [.. Hooks.Except(before)]);
+    }
+
     /// <summary>No devcontainer.json: the repository goes to <c>/workspaces/&lt;name&gt;</c>; only the users the image
     /// asks for are set.</summary>
     public static WorkspacePlan Default(string workspaceFolder, string? remoteUser, string? containerUser = null) =>
@@ -148,6 +160,10 @@ public sealed record PlannedHook
     [Id(2)] public bool FirstStartOnly { get; init; }
 
     [Id(3)] public List<PlannedStep> Steps { get; init; } = [];
+
+    /// <summary>Which lifecycle command it is (a feature's hook has the stage of the command it belongs to); null in plans
+    /// made before it was kept.</summary>
+    [Id(4)] public DevContainers.LifecycleHook? Stage { get; init; }
 }
 
 /// <summary>One process of a lifecycle command.</summary>

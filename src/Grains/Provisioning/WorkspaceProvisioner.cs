@@ -74,20 +74,20 @@ public sealed partial class WorkspaceProvisioner(
         return instance;
     }
 
-    /// <summary>Clones the repository unless a clone is there already, runs the lifecycle hooks that are due, then
-    /// starts the IDE unless it answers.</summary>
+    /// <summary>Clones the repository unless a clone is there already, runs the lifecycle hooks up to <c>waitFor</c> that are
+    /// due and, at the same time, starts the IDE unless it answers: the workspace may be Running once this returns.</summary>
     /// <param name="userEnvironment">The owner's variables and secrets: set on top of remoteEnv for the hooks and the IDE
     /// (whose terminals inherit it), never on the container itself, so that they are in no container's configuration.</param>
-    public async Task InitializeAsync(
+    /// <returns>True when hooks after <c>waitFor</c> remain for <see cref="RunLaterHooksAsync"/>.</returns>
+    public async Task<bool> InitializeAsync(
         string workspaceId, WorkspaceSpec spec, ImageResolution? image, WorkspacePlan? plan, IReadOnlyDictionary<string, string> userEnvironment,
         IProgress<string> log, CancellationToken cancellationToken)
     {
         var repository = plan?.Repository ?? ParseRepository(spec);
         plan ??= DefaultPlan(repository, image);
-        var folder = plan.WorkspaceFolder;
 
         var present = await runtime.ExecAsync(
-            workspaceId, new ExecRequest(["test", "-e", $"{folder}/.git"], User: plan.RemoteUser), NullProgress.Instance, cancellationToken);
+            workspaceId, new ExecRequest(["test", "-e", $"{plan.WorkspaceFolder}/.git"], User: plan.RemoteUser), NullProgress.Instance, cancellationToken);
         if (present.ExitCode != 0)
         {
             await CloneAsync(workspaceId, spec, repository, plan, log, cancellationToken);
@@ -107,6 +107,50 @@ public sealed partial class WorkspaceProvisioner(
             }
         }
 
+        var remoteEnv = await RemoteEnvironmentAsync(workspaceId, plan, userEnvironment, cancellationToken);
+        var (before, after) = plan.SplitHooks();
+
+        // The IDE starts beside the hooks rather than after them: nobody reaches it before the workspace is Running,
+        // which waits for both, and its start (a few seconds of a Node.js process) no longer adds to the launch.
+        using var ideCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var ideStarted = StartIdeAsync(workspaceId, plan, remoteEnv, log, ideCancel.Token);
+        try
+        {
+            await Runner().RunAsync(workspaceId, plan, before, remoteEnv, log, cancellationToken);
+        }
+        catch
+        {
+            await ideCancel.CancelAsync();
+            await ideStarted.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+            throw;
+        }
+
+        await ideStarted;
+        return after.Count > 0;
+    }
+
+    /// <summary>The hooks after <c>waitFor</c> (postCreateCommand, postStartCommand by default) that are due, with the
+    /// workspace Running: a failure among them is the grain's to report, not a reason to take the IDE away.</summary>
+    public async Task RunLaterHooksAsync(
+        string workspaceId, WorkspaceSpec spec, ImageResolution? image, WorkspacePlan? plan, IReadOnlyDictionary<string, string> userEnvironment,
+        IProgress<string> log, CancellationToken cancellationToken)
+    {
+        plan ??= DefaultPlan(plan?.Repository ?? ParseRepository(spec), image);
+        var (_, after) = plan.SplitHooks();
+        if (after.Count == 0)
+        {
+            return;
+        }
+
+        var remoteEnv = await RemoteEnvironmentAsync(workspaceId, plan, userEnvironment, cancellationToken);
+        await Runner().RunAsync(workspaceId, plan, after, remoteEnv, log, cancellationToken);
+    }
+
+    private LifecycleRunner Runner() => new(runtime, provisioningOptions.Value.FailureTailLines, logger);
+
+    private async Task<Dictionary<string, string>> RemoteEnvironmentAsync(
+        string workspaceId, WorkspacePlan plan, IReadOnlyDictionary<string, string> userEnvironment, CancellationToken cancellationToken)
+    {
         var remoteEnv = new Dictionary<string, string>(
             await ContainerEnvironment.ResolveRemoteEnvAsync(runtime, workspaceId, plan, cancellationToken), StringComparer.Ordinal);
         foreach (var (name, value) in userEnvironment)
@@ -114,14 +158,18 @@ public sealed partial class WorkspaceProvisioner(
             remoteEnv[name] = value;
         }
 
-        await new LifecycleRunner(runtime, provisioningOptions.Value.FailureTailLines, logger)
-            .RunAsync(workspaceId, plan, remoteEnv, log, cancellationToken);
+        return remoteEnv;
+    }
 
+    private async Task StartIdeAsync(
+        string workspaceId, WorkspacePlan plan, IReadOnlyDictionary<string, string> remoteEnv, IProgress<string> log, CancellationToken cancellationToken)
+    {
         if (await runtime.ProbeIdeAsync(workspaceId, cancellationToken))
         {
             return;
         }
 
+        var folder = plan.WorkspaceFolder;
         await ide.ApplyAsync(workspaceId, plan, remoteEnv, log, cancellationToken);
         var command = Options.IdeCommand
             .Replace("{port}", Options.IdePort.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)

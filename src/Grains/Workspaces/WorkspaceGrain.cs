@@ -50,6 +50,9 @@ public sealed partial class WorkspaceGrain(
     private DateTimeOffset? _persistedActivity;
     private RuntimeInstance? _instance;
     private int _ideSilentChecks;
+    private Task _laterHooks = Task.CompletedTask;
+    private CancellationTokenSource? _laterHooksCancel;
+    private int _laterHooksAttempts;
     private List<WorkspaceEvent>? _deferred;
 
     private string Id => this.GetPrimaryKeyString();
@@ -80,6 +83,10 @@ public sealed partial class WorkspaceGrain(
         {
             await _loop.StopAsync(cancellationToken);
         }
+
+        // So are the later hooks: the next activation runs those that did not finish.
+        _laterHooksCancel?.Cancel();
+        await _laterHooks.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
 
         await base.OnDeactivateAsync(reason, cancellationToken);
     }
@@ -618,15 +625,19 @@ public sealed partial class WorkspaceGrain(
                     await PersistAsync();
                 }
 
-                await provisioner.InitializeAsync(Id, spec, S.Image, S.Plan, UserEnvironment(), Log(), cancellationToken);
+                var laterHooks = await provisioner.InitializeAsync(Id, spec, S.Image, S.Plan, UserEnvironment(), Log(), cancellationToken);
                 _instance = await runtime.InspectAsync(Id, cancellationToken);
                 var now = time.GetUtcNow();
                 S.RunningSince = now;
                 S.LastActivityAt = now;
+                S.LaterHooksPending = laterHooks;
+                S.HookFailure = null;
+                _laterHooksAttempts = 0;
                 await TransitionAsync(WorkspacePhase.Running);
                 return true;
 
             case WorkspaceStep.Check:
+                StartLaterHooks();
                 return await CheckRunningAsync(cancellationToken);
 
             case WorkspaceStep.Restart:
@@ -646,6 +657,65 @@ public sealed partial class WorkspaceGrain(
 
                 await SyncReminderAsync();
                 return false;
+        }
+    }
+
+    /// <summary>Starts the hooks after <c>waitFor</c> beside the health checks, unless they are done or under way: they
+    /// may take minutes (an `npm install`), or never end, and must keep neither the idle reaper nor a stop waiting.</summary>
+    private void StartLaterHooks()
+    {
+        if (!S.LaterHooksPending || !_laterHooks.IsCompleted)
+        {
+            return;
+        }
+
+        _laterHooksCancel?.Dispose();
+        _laterHooksCancel = new CancellationTokenSource();
+        _laterHooks = RunLaterHooksAsync(_laterHooksCancel.Token);
+    }
+
+    private async Task RunLaterHooksAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await provisioner.RunLaterHooksAsync(Id, S.Spec!, S.Image, S.Plan, UserEnvironment(), Log(), cancellationToken);
+            S.LaterHooksPending = false;
+            Record(WorkspaceEventKind.Log, "The lifecycle commands after waitFor finished.");
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopped, interrupted or deactivated: the next start (or activation) runs what did not finish.
+            return;
+        }
+        catch (WorkspaceFailure failure)
+        {
+            // As Codespaces does: the IDE stays, and the owner sees what failed.
+            S.LaterHooksPending = false;
+            S.HookFailure = failure.Message;
+            Record(WorkspaceEventKind.Error, $"{failure.Message} The workspace stays up; its IDE works, without what the command would have done.");
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            if (++_laterHooksAttempts < Options.MaxAttempts)
+            {
+                Record(WorkspaceEventKind.Warning, $"The lifecycle commands after waitFor stopped ({exception.Message}); they go on at the next health check.");
+            }
+            else
+            {
+                S.LaterHooksPending = false;
+                S.HookFailure = $"The lifecycle commands after waitFor could not run: {exception.Message}";
+                Record(WorkspaceEventKind.Error, $"{S.HookFailure} The workspace stays up.");
+            }
+        }
+
+        try
+        {
+            await PersistAsync();
+        }
+        catch (Exception exception)
+        {
+            // In memory it is right; the next write carries it, and a crash before it runs what is left again.
+            LogLaterHooksPersistFailed(exception, Id);
         }
     }
 
@@ -891,6 +961,12 @@ public sealed partial class WorkspaceGrain(
         }
 
         LogTransition(Id, S.Phase, to, reason);
+        if (S.Phase == WorkspacePhase.Running && to != WorkspacePhase.Running)
+        {
+            // Hooks of a container being stopped or replaced: the next start runs them where it left off.
+            _laterHooksCancel?.Cancel();
+        }
+
         S.Phase = to;
         S.PhaseSince = time.GetUtcNow();
         S.Reason = reason;
@@ -1152,7 +1228,9 @@ public sealed partial class WorkspaceGrain(
         silo.SiloAddress.ToString(),
         S.Pinned,
         RetentionApplies ? WorkspacePolicy.JudgeStopped(time.GetUtcNow(), S.PhaseSince, S.Pinned, Options.StoppedRetention, Options.RetentionWarning, S.RetentionWarnedAt).DeleteAfter : null,
-        S.Phase == WorkspacePhase.Running && (S.LastActivityAt ?? S.RunningSince) is { } active ? WorkspacePolicy.IdleStopAt(active, S.Spec!.IdleTimeout!.Value) : null);
+        S.Phase == WorkspacePhase.Running && (S.LastActivityAt ?? S.RunningSince) is { } active ? WorkspacePolicy.IdleStopAt(active, S.Spec!.IdleTimeout!.Value) : null,
+        S.Phase == WorkspacePhase.Running && S.LaterHooksPending,
+        S.HookFailure);
 
     private WorkspaceRoute Route() => new(
         Id,
@@ -1197,6 +1275,9 @@ public sealed partial class WorkspaceGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Workspace {WorkspaceId}: its run slot was taken by another launch; it waits for a free one")]
     private partial void LogSlotLost(string workspaceId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Workspace {WorkspaceId}: persisting the end of the lifecycle commands after waitFor failed")]
+    private partial void LogLaterHooksPersistFailed(Exception exception, string workspaceId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Workspace {WorkspaceId}: persisting the reserved sequence numbers of its log lines failed")]
     private partial void LogReserveFailed(Exception exception, string workspaceId);

@@ -88,4 +88,11 @@ public sealed class WorkspaceState
 
     /// <summary>When the last snapshot was taken: a periodic one is taken only after activity since.</summary>
     [Id(29)] public DateTimeOffset? LastSnapshotAt { get; set; }
+
+    /// <summary>Hooks after <c>waitFor</c> are still to run in the Running workspace (a new activation goes on with
+    /// them); set when it reaches Running, cleared once they finished or failed.</summary>
+    [Id(30)] public bool LaterHooksPending { get; set; }
+
+    /// <summary>Why a hook after <c>waitFor</c> failed in this start of the workspace; the workspace stays Running.</summary>
+    [Id(31)] public string? HookFailure { get; set; }
 }

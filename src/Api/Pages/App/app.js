@@ -281,7 +281,8 @@
       const repo = span(w.repoUrl, "long");
       repo.id = `repo-of-${w.id}`;
       cell(row, "Repository", w.displayName ? span(w.displayName, "name") : null, repo, span(w.ref ? `ref ${w.ref}` : "default branch", "sub"), showAll ? span(`owner ${w.owner}`, "sub") : null);
-      cell(row, "Phase", span(w.phase, `phase phase-${w.phase}`), w.phase === "Failed" && w.reason ? span(w.reason, "sub") : null);
+      cell(row, "Phase", span(w.phase, `phase phase-${w.phase}`), w.phase === "Failed" && w.reason ? span(w.reason, "sub")
+        : w.hookFailure ? span(w.hookFailure, "sub") : w.hooksRunning ? span("postCreateCommand and later hooks running", "sub") : null);
       cell(row, "Image", span(w.image || "not chosen yet", "long"), w.imageSource ? span(SOURCES[w.imageSource] || w.imageSource, "sub") : null);
       cell(row, "Activity", span(activity(w.lastActivityAt)), countdown(w) ? span(countdown(w), "sub") : null);
 
