@@ -15,71 +15,84 @@ docker image inspect "$image" >/dev/null 2>&1 || { echo "$image is missing: run 
 
 work="$(mktemp -d /tmp/cde-launch-bench-XXXXXX)"
 chmod 755 "$work"
-repo="$work/bench-repo"
 cleanup() {
-  docker ps -aq --filter "label=devcontainer.local_folder=$repo" | xargs -r docker rm -f >/dev/null 2>&1 || true
+  for folder in "$work"/*/; do
+    docker ps -aq --filter "label=devcontainer.local_folder=${folder%/}" | xargs -r docker rm -f >/dev/null 2>&1 || true
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-mkdir -p "$repo/.devcontainer"
-cat > "$repo/.devcontainer/devcontainer.json" <<JSON
-{
-  "image": "$image",
-  "containerEnv": { "BENCH": "1" },
-  "postCreateCommand": "echo created > /tmp/post-create-ran"
-}
-JSON
-echo "# bench" > "$repo/README.md"
-git -C "$repo" init -q -b main
-git -C "$repo" -c user.email=bench@cde -c user.name=bench add -A
-git -C "$repo" -c user.email=bench@cde -c user.name=bench commit -qm bench
-
 echo "Building the benchmark..." >&2
 dotnet build -v q -nologo "$here/LaunchBench" >&2
-echo "CloudDevEnv: $launches launches..." >&2
-dotnet run --no-build --project "$here/LaunchBench" -- "$repo" "$launches" > "$work/cde.txt"
-
-echo "devcontainer up: $launches launches..." >&2
-: > "$work/cli.txt"
-for i in $(seq 1 "$launches"); do
-  start=$(date +%s%N)
-  "$cli" up --workspace-folder "$repo" --skip-post-attach > "$work/cli-up.log" 2>&1 || { cat "$work/cli-up.log" >&2; exit 1; }
-  end=$(date +%s%N)
-  echo $(( (end - start) / 1000000 )) >> "$work/cli.txt"
-  docker ps -aq --filter "label=devcontainer.local_folder=$repo" | xargs -r docker rm -f >/dev/null
-done
 
 stats() { # column file -> "median p90" (nearest rank)
   sort -n | awk '{v[NR]=$1} END {m=int((NR+1)/2); p=int((NR*9+9)/10); if (p>NR) p=NR; printf "%d %d\n", v[m], v[p]}'
 }
-read -r run_med run_p90 < <(cut -d' ' -f1 "$work/cde.txt" | stats)
-read -r ide_med ide_p90 < <(cut -d' ' -f2 "$work/cde.txt" | stats)
-read -r cli_med cli_p90 < <(stats < "$work/cli.txt")
 
-table=$(cat <<TABLE
-| launcher ($launches launches, image $image, postCreateCommand) | median ms | p90 ms |
+# One scenario: a repository whose devcontainer.json has this postCreateCommand, launched by both launchers.
+scenario() { # name postCreateCommand
+  local name="$1" hook="$2"
+  repo="$work/$name"
+  rm -rf "$repo"; mkdir -p "$repo/.devcontainer"
+  cat > "$repo/.devcontainer/devcontainer.json" <<JSON
+{
+  "image": "$image",
+  "containerEnv": { "BENCH": "1" },
+  "postCreateCommand": "$hook"
+}
+JSON
+  echo "# bench" > "$repo/README.md"
+  git -C "$repo" init -q -b main
+  git -C "$repo" -c user.email=bench@cde -c user.name=bench add -A
+  git -C "$repo" -c user.email=bench@cde -c user.name=bench commit -qm bench
+
+  echo "[$name] CloudDevEnv: $launches launches..." >&2
+  dotnet run --no-build --project "$here/LaunchBench" -- "$repo" "$launches" > "$work/$name-cde.txt"
+  echo "[$name] devcontainer up: $launches launches..." >&2
+  : > "$work/$name-cli.txt"
+  for i in $(seq 1 "$launches"); do
+    start=$(date +%s%N)
+    "$cli" up --workspace-folder "$repo" --skip-post-attach > "$work/cli-up.log" 2>&1 || { cat "$work/cli-up.log" >&2; exit 1; }
+    end=$(date +%s%N)
+    echo $(( (end - start) / 1000000 )) >> "$work/$name-cli.txt"
+    docker ps -aq --filter "label=devcontainer.local_folder=$repo" | xargs -r docker rm -f >/dev/null
+  done
+
+  read -r run_med run_p90 < <(cut -d' ' -f1 "$work/$name-cde.txt" | stats)
+  read -r ide_med ide_p90 < <(cut -d' ' -f2 "$work/$name-cde.txt" | stats)
+  read -r hooks_med hooks_p90 < <(cut -d' ' -f3 "$work/$name-cde.txt" | stats)
+  read -r cli_med cli_p90 < <(stats < "$work/$name-cli.txt")
+  ratio=$(awk -v a="$run_med" -v b="$cli_med" 'BEGIN { printf "%.2f", a / b }')
+  cat <<TABLE
+| ($name) \`postCreateCommand: $hook\` | median ms | p90 ms |
 |---|---:|---:|
 | CloudDevEnv: CreateAsync -> Running | $run_med | $run_p90 |
 | CloudDevEnv: CreateAsync -> code-server answers | $ide_med | $ide_p90 |
-| devcontainer up (reference CLI, no IDE) | $cli_med | $cli_p90 |
+| CloudDevEnv: CreateAsync -> postCreateCommand done (in the background) | $hooks_med | $hooks_p90 |
+| devcontainer up (reference CLI, no IDE; returns after postCreateCommand) | $cli_med | $cli_p90 |
+| ratio Running / devcontainer up | $ratio | |
+
+Raw (ms): CloudDevEnv Running/IDE/hooks: $(tr '\n' ';' < "$work/$name-cde.txt") CLI: $(tr '\n' ' ' < "$work/$name-cli.txt")
+
 TABLE
-)
-echo "$table"
+}
+
+tables="$(scenario a-quick-hook 'echo created > /tmp/post-create-ran'; scenario b-slow-hook 'sleep 5 && echo created > /tmp/post-create-ran')"
+echo "$tables"
 cat > "$here/RESULTS.md" <<MD
 # Launch latency
 
 Command: \`bash bench/launch/run.sh\` (LAUNCHES=$launches), $(date -u +%Y-%m-%d), $(nproc) cores, Docker $(docker version --format '{{.Server.Version}}' 2>/dev/null).
 
-One small repository (a README and a devcontainer.json with \`image: $image\`, \`containerEnv\` and a
-\`postCreateCommand\`), launched $launches times by each launcher in the same run, each container removed before the
-next launch. CloudDevEnv is timed from the workspace grain's \`CreateAsync\` (in-process silo, real Docker runtime)
-to phase Running (clone inside the container done, hooks run, code-server answering through its published port) and
-to an HTTP GET of the IDE succeeding from outside. \`devcontainer up\` bind-mounts the folder instead of cloning and
-starts no IDE, so its figure is container + postCreateCommand only.
+Two small repositories (a README and a devcontainer.json with \`image: $image\`, \`containerEnv\` and a
+\`postCreateCommand\`: (a) a quick one, (b) one that sleeps 5 s), each launched $launches times by each launcher in the same
+run, each container removed before the next launch. CloudDevEnv is timed from the workspace grain's \`CreateAsync\`
+(in-process silo, real Docker runtime) to phase Running (clone inside the container done, the hooks up to \`waitFor\`
+run, code-server answering), to an HTTP GET of the IDE through the workspace gateway succeeding from outside, and to
+the hooks after \`waitFor\` (here postCreateCommand, which the spec lets run after tools connect) being done.
+\`devcontainer up\` bind-mounts the folder instead of cloning, starts no IDE and returns after postCreateCommand.
 
-$table
-
-Raw (ms): CloudDevEnv Running/IDE: $(tr '\n' ';' < "$work/cde.txt") CLI: $(tr '\n' ' ' < "$work/cli.txt")
+$tables
 MD
 echo "Wrote $here/RESULTS.md" >&2

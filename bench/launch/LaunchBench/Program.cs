@@ -1,7 +1,8 @@
 // Launch latency of CloudDevEnv workspaces on the local Docker engine: N launches of one repository (a
 // devcontainer.json with an image and a postCreateCommand) through an in-process silo, timed from the grain's
 // CreateAsync to Running and to the IDE answering HTTP on its published port. Each workspace is deleted after it is
-// timed. Usage: LaunchBench <repository folder> <launches>. Prints one line per launch: "<ms to Running> <ms to IDE>".
+// timed. Usage: LaunchBench <repository folder> <launches>. Prints one line per launch:
+// "<ms to Running> <ms to IDE> <ms to the hooks after waitFor done>".
 using System.Diagnostics;
 using System.Security.Cryptography;
 using CloudDevEnv.Contracts.Workspaces;
@@ -79,7 +80,18 @@ for (var i = 0; i < launches; i++)
     }
 
     var ide = clock.Elapsed.TotalMilliseconds;
-    Console.WriteLine($"{running:0} {ide:0}");
+    while ((status = await grain.GetStatusAsync()).HooksRunning)
+    {
+        await Task.Delay(10);
+    }
+
+    if (status.HookFailure is { } failure)
+    {
+        throw new InvalidOperationException($"Launch {i}: a hook after waitFor failed: {failure}");
+    }
+
+    var hooks = clock.Elapsed.TotalMilliseconds;
+    Console.WriteLine($"{running:0} {ide:0} {hooks:0}");
     await grain.DeleteAsync("bench");
     while ((await grain.GetStatusAsync()).Phase != WorkspacePhase.Deleted)
     {
