@@ -211,7 +211,15 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
             sum = await Sha256Async(id, Big);
 
             Assert.Equal(HttpStatusCode.Accepted, (await user.PostAsync($"/api/workspaces/{id}/stop", null)).StatusCode);
-            await CrashHost.UntilAsync(user, id, _ => Task.FromResult(SnapshotFiles(id, "*.tmp").Length > 0), () => first.Output, "Running", "Stopping");
+            // Looked for without an API call between looks: on a quiet machine the 200 MB are written in a fraction of a
+            // second, a window the status poll's round trips could miss.
+            var deadline = DateTime.UtcNow.AddMinutes(2);
+            while (SnapshotFiles(id, "*.tmp").Length == 0)
+            {
+                Assert.True(DateTime.UtcNow < deadline && SnapshotFiles(id, "*.tar").Length == 0, $"no snapshot was seen half written:\n{first.Output}");
+                await Task.Delay(1);
+            }
+
             await first.KillAsync();
         }
 
