@@ -23,9 +23,10 @@ public sealed class WorkspaceSecretsTests(WorkspaceClusterFixture fixture)
         await _probe.PhaseAsync(grain, WorkspacePhase.Running, seconds: 150);
 
         Assert.Equal($"hello {secret}", await _probe.ShAsync(id, "cat /tmp/cde-hook-saw"));
-        // code-server's own process (and so every terminal it opens) has it in its environment.
+        // code-server's own process (and so every terminal it opens) has it in its environment. The pattern's brackets
+        // keep it from matching this very script's shell and grep, whose command lines hold the pattern itself.
         var ide = await _probe.ShAsync(id,
-            "for p in /proc/[0-9]*; do if tr '\\0' ' ' < $p/cmdline 2>/dev/null | grep -q 'code-server.*--bind-addr'; then tr '\\0' '\\n' < $p/environ | grep '^NPM_TOKEN='; break; fi; done",
+            "for p in /proc/[0-9]*; do if tr '\\0' ' ' < $p/cmdline 2>/dev/null | grep -q '[c]ode-server.*--bind-addr'; then tr '\\0' '\\n' < $p/environ | grep '^NPM_TOKEN='; break; fi; done",
             user: "vscode");
         Assert.Equal($"NPM_TOKEN={secret}", ide.Split('\n')[0]);
 
