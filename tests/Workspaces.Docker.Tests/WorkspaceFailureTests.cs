@@ -33,15 +33,15 @@ public sealed class WorkspaceFailureTests(WorkspaceClusterFixture fixture)
     }
 
     [Fact]
-    public async Task A_failing_hook_fails_with_its_exit_code_and_output_and_keeps_the_container_for_inspection()
+    public async Task A_failing_hook_up_to_waitFor_fails_with_its_exit_code_and_output_and_keeps_the_container_for_inspection()
     {
         var repository = fixture.NewRepository("badhook");
         repository.Write(".devcontainer/devcontainer.json", """
             {
               "image": "IMAGE",
               "onCreateCommand": "echo fine",
-              "postCreateCommand": "echo first-line; echo boom-output >&2; exit 7",
-              "postStartCommand": "touch /tmp/must-not-run",
+              "updateContentCommand": "echo first-line; echo boom-output >&2; exit 7",
+              "postCreateCommand": "touch /tmp/must-not-run",
             }
             """.Replace("IMAGE", WorkspaceImages.BaseImage)).Commit("one");
         var id = fixture.NewId("badhook");
@@ -49,10 +49,35 @@ public sealed class WorkspaceFailureTests(WorkspaceClusterFixture fixture)
         await grain.CreateAsync(new WorkspaceSpec(repository.Url, null, "wdt-owner", null, null, null));
 
         var failed = await _probe.PhaseAsync(grain, WorkspacePhase.Failed);
-        Assert.StartsWith("postCreateCommand failed with exit code 7:", failed.Reason);
+        Assert.StartsWith("updateContentCommand failed with exit code 7:", failed.Reason);
         Assert.Contains("boom-output", failed.Reason);
-        Assert.Contains(failed.RecentEvents, e => e.Kind == WorkspaceEventKind.Log && e.Message == "[postCreateCommand] first-line");
+        Assert.Contains(failed.RecentEvents, e => e.Kind == WorkspaceEventKind.Log && e.Message == "[updateContentCommand] first-line");
         Assert.Equal(InstanceState.Running, (await fixture.Runtime.InspectAsync(id, CancellationToken.None))!.State);
+        Assert.Equal(1, (await _probe.TryShAsync(id, "test -e /tmp/must-not-run")).ExitCode);
+
+        await DeleteAsync(grain, id);
+    }
+
+    [Fact]
+    public async Task A_failing_postCreateCommand_is_reported_and_the_workspace_stays_Running_with_its_IDE()
+    {
+        var repository = fixture.NewRepository("latehook");
+        repository.Write(".devcontainer/devcontainer.json", """
+            {
+              "image": "IMAGE",
+              "postCreateCommand": "echo first-line; echo boom-output >&2; exit 7",
+              "postStartCommand": "touch /tmp/must-not-run",
+            }
+            """.Replace("IMAGE", WorkspaceImages.BaseImage)).Commit("one");
+        var id = fixture.NewId("latehook");
+        var grain = fixture.Client.GetGrain<IWorkspaceGrain>(id);
+        await grain.CreateAsync(new WorkspaceSpec(repository.Url, null, "wdt-owner", null, null, null));
+
+        var running = await _probe.PhaseAsync(grain, WorkspacePhase.Running, seconds: 150);
+        Assert.StartsWith("postCreateCommand failed with exit code 7:", running.HookFailure);
+        Assert.Contains("boom-output", running.HookFailure);
+        Assert.Contains(running.RecentEvents, e => e.Kind == WorkspaceEventKind.Error && e.Message.StartsWith("postCreateCommand failed with exit code 7:", StringComparison.Ordinal));
+        Assert.True(await _probe.IdeAnswersAsync(grain), "the IDE went away with the failed hook");
         Assert.Equal(1, (await _probe.TryShAsync(id, "test -e /tmp/must-not-run")).ExitCode);
 
         await DeleteAsync(grain, id);
