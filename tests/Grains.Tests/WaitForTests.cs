@@ -15,6 +15,18 @@ public sealed class WaitForTests(ClusterFixture fixture)
         return (grain, grain.GetPrimaryKeyString(), url);
     }
 
+    /// <summary>Makes the workspace's exec of <paramref name="command"/> end with <paramref name="result"/> until disposed.</summary>
+    private Failing FailingExec(string id, string command, ExecResult result)
+    {
+        Runtime.ExecHandler = (workspace, request) => workspace == id && request.Command.Contains(command) ? result : null;
+        return new Failing(Runtime);
+    }
+
+    private sealed class Failing(WorkspaceRuntimeDouble runtime) : IDisposable
+    {
+        public void Dispose() => runtime.ExecHandler = null;
+    }
+
     private int Runs(string id, string fragment) => Runtime.Execs(id).Count(e => e.Command.Any(a => a.Contains(fragment, StringComparison.Ordinal)));
 
     [Fact]
@@ -70,33 +82,25 @@ public sealed class WaitForTests(ClusterFixture fixture)
         var (grain, id, url) = NewWorkspace("""
             { "image": "example.org/dev:1", "postCreateCommand": "npm ci-that-fails", "postStartCommand": "echo post-start" }
             """);
-        Runtime.ExecHandler = (workspace, request) =>
-            workspace == id && request.Command.Contains("npm ci-that-fails") ? new ExecResult(1, "npm ERR! missing script: ci-that-fails") : null;
-        try
-        {
-            await grain.CreateAsync(Specs.New(repoUrl: url));
-            var done = await Eventually.HooksDoneAsync(grain);
+        using var failing = FailingExec(id, "npm ci-that-fails", new ExecResult(1, "npm ERR! missing script: ci-that-fails"));
+        await grain.CreateAsync(Specs.New(repoUrl: url));
+        var done = await Eventually.HooksDoneAsync(grain);
 
-            Assert.Equal(WorkspacePhase.Running, done.Phase);
-            Assert.Equal("postCreateCommand failed with exit code 1: npm ERR! missing script: ci-that-fails", done.HookFailure);
-            Assert.Contains(done.RecentEvents, e => e.Kind == WorkspaceEventKind.Error && e.Message.StartsWith("postCreateCommand failed", StringComparison.Ordinal)
-                && e.Message.EndsWith("The workspace stays up; its IDE works, without what the command would have done.", StringComparison.Ordinal));
-            Assert.Equal(0, Runs(id, "post-start"));
-            Assert.NotNull((await grain.GetRouteAsync()).Gateway);
+        Assert.Equal(WorkspacePhase.Running, done.Phase);
+        Assert.Equal("postCreateCommand failed with exit code 1: npm ERR! missing script: ci-that-fails", done.HookFailure);
+        Assert.Contains(done.RecentEvents, e => e.Kind == WorkspaceEventKind.Error && e.Message.StartsWith("postCreateCommand failed", StringComparison.Ordinal)
+            && e.Message.EndsWith("The workspace stays up; its IDE works, without what the command would have done.", StringComparison.Ordinal));
+        Assert.Equal(0, Runs(id, "post-start"));
+        Assert.NotNull((await grain.GetRouteAsync()).Gateway);
 
-            // The failure is this start's: the next start runs the hook again, and forgets it once it passes.
-            Runtime.ExecHandler = null;
-            await grain.StopAsync("tester");
-            await Eventually.PhaseAsync(grain, WorkspacePhase.Stopped);
-            await grain.StartAsync("tester");
-            var again = await Eventually.HooksDoneAsync(grain);
-            Assert.Null(again.HookFailure);
-            Assert.Equal(2, Runs(id, "npm ci-that-fails"));
-        }
-        finally
-        {
-            Runtime.ExecHandler = null;
-        }
+        // The failure is this start's: the next start runs the hook again, and forgets it once it passes.
+        failing.Dispose();
+        await grain.StopAsync("tester");
+        await Eventually.PhaseAsync(grain, WorkspacePhase.Stopped);
+        await grain.StartAsync("tester");
+        var again = await Eventually.HooksDoneAsync(grain);
+        Assert.Null(again.HookFailure);
+        Assert.Equal(2, Runs(id, "npm ci-that-fails"));
     }
 
     [Fact]
@@ -105,19 +109,11 @@ public sealed class WaitForTests(ClusterFixture fixture)
         var (grain, id, url) = NewWorkspace("""
             { "image": "example.org/dev:1", "updateContentCommand": "make deps-that-fail", "postCreateCommand": "echo post-create" }
             """);
-        Runtime.ExecHandler = (workspace, request) =>
-            workspace == id && request.Command.Contains("make deps-that-fail") ? new ExecResult(2, "make: *** No rule") : null;
-        try
-        {
-            await grain.CreateAsync(Specs.New(repoUrl: url));
-            var failed = await Eventually.PhaseAsync(grain, WorkspacePhase.Failed);
-            Assert.Equal("updateContentCommand failed with exit code 2: make: *** No rule", failed.Reason);
-            Assert.Equal(0, Runs(id, "post-create"));
-        }
-        finally
-        {
-            Runtime.ExecHandler = null;
-        }
+        using var failing = FailingExec(id, "make deps-that-fail", new ExecResult(2, "make: *** No rule"));
+        await grain.CreateAsync(Specs.New(repoUrl: url));
+        var failed = await Eventually.PhaseAsync(grain, WorkspacePhase.Failed);
+        Assert.Equal("updateContentCommand failed with exit code 2: make: *** No rule", failed.Reason);
+        Assert.Equal(0, Runs(id, "post-create"));
     }
 
     [Fact]

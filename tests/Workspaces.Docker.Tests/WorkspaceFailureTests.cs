@@ -11,6 +11,17 @@ public sealed class WorkspaceFailureTests(WorkspaceClusterFixture fixture)
 {
     private readonly WorkspaceProbe _probe = new(fixture);
 
+    /// <summary>Launches a new repository named <paramref name="name"/> that holds this devcontainer.json, at its default branch.</summary>
+    private async Task<(IWorkspaceGrain Grain, string Id)> LaunchAsync(string name, string devcontainer)
+    {
+        var repository = fixture.NewRepository(name);
+        repository.Write(".devcontainer/devcontainer.json", devcontainer.Replace("IMAGE", WorkspaceImages.BaseImage, StringComparison.Ordinal)).Commit("one");
+        var id = fixture.NewId(name);
+        var grain = fixture.Client.GetGrain<IWorkspaceGrain>(id);
+        await grain.CreateAsync(new WorkspaceSpec(repository.Url, null, "wdt-owner", null, null, null));
+        return (grain, id);
+    }
+
     [Fact]
     public async Task A_failed_clone_fails_with_gits_message_before_any_workspace_container_exists()
     {
@@ -35,18 +46,14 @@ public sealed class WorkspaceFailureTests(WorkspaceClusterFixture fixture)
     [Fact]
     public async Task A_failing_hook_up_to_waitFor_fails_with_its_exit_code_and_output_and_keeps_the_container_for_inspection()
     {
-        var repository = fixture.NewRepository("badhook");
-        repository.Write(".devcontainer/devcontainer.json", """
+        var (grain, id) = await LaunchAsync("badhook", """
             {
               "image": "IMAGE",
               "onCreateCommand": "echo fine",
               "updateContentCommand": "echo first-line; echo boom-output >&2; exit 7",
               "postCreateCommand": "touch /tmp/must-not-run",
             }
-            """.Replace("IMAGE", WorkspaceImages.BaseImage)).Commit("one");
-        var id = fixture.NewId("badhook");
-        var grain = fixture.Client.GetGrain<IWorkspaceGrain>(id);
-        await grain.CreateAsync(new WorkspaceSpec(repository.Url, null, "wdt-owner", null, null, null));
+            """);
 
         var failed = await _probe.PhaseAsync(grain, WorkspacePhase.Failed);
         Assert.StartsWith("updateContentCommand failed with exit code 7:", failed.Reason);
@@ -61,17 +68,13 @@ public sealed class WorkspaceFailureTests(WorkspaceClusterFixture fixture)
     [Fact]
     public async Task A_failing_postCreateCommand_is_reported_and_the_workspace_stays_Running_with_its_IDE()
     {
-        var repository = fixture.NewRepository("latehook");
-        repository.Write(".devcontainer/devcontainer.json", """
+        var (grain, id) = await LaunchAsync("latehook", """
             {
               "image": "IMAGE",
               "postCreateCommand": "echo first-line; echo boom-output >&2; exit 7",
               "postStartCommand": "touch /tmp/must-not-run",
             }
-            """.Replace("IMAGE", WorkspaceImages.BaseImage)).Commit("one");
-        var id = fixture.NewId("latehook");
-        var grain = fixture.Client.GetGrain<IWorkspaceGrain>(id);
-        await grain.CreateAsync(new WorkspaceSpec(repository.Url, null, "wdt-owner", null, null, null));
+            """);
 
         var running = await _probe.PhaseAsync(grain, WorkspacePhase.Running, seconds: 150);
         Assert.StartsWith("postCreateCommand failed with exit code 7:", running.HookFailure);
@@ -86,11 +89,7 @@ public sealed class WorkspaceFailureTests(WorkspaceClusterFixture fixture)
     [Fact]
     public async Task A_malformed_devcontainer_json_fails_with_file_line_and_column_before_any_container()
     {
-        var repository = fixture.NewRepository("malformed");
-        repository.Write(".devcontainer/devcontainer.json", "{\n  \"image\": \"x\"\n  \"postCreateCommand\": \"true\"\n}\n").Commit("one");
-        var id = fixture.NewId("malformed");
-        var grain = fixture.Client.GetGrain<IWorkspaceGrain>(id);
-        await grain.CreateAsync(new WorkspaceSpec(repository.Url, null, "wdt-owner", null, null, null));
+        var (grain, id) = await LaunchAsync("malformed", "{\n  \"image\": \"x\"\n  \"postCreateCommand\": \"true\"\n}\n");
 
         var failed = await _probe.PhaseAsync(grain, WorkspacePhase.Failed);
         Assert.Matches(@"^devcontainer\.json is invalid: \.devcontainer/devcontainer\.json:3:\d+: ", failed.Reason);

@@ -132,12 +132,10 @@ public sealed partial class WorkspaceProvisioner(
     /// <summary>The hooks after <c>waitFor</c> (postCreateCommand, postStartCommand by default) that are due, with the
     /// workspace Running: a failure among them is the grain's to report, not a reason to take the IDE away.</summary>
     public async Task RunLaterHooksAsync(
-        string workspaceId, WorkspaceSpec spec, ImageResolution? image, WorkspacePlan? plan, IReadOnlyDictionary<string, string> userEnvironment,
-        IProgress<string> log, CancellationToken cancellationToken)
+        string workspaceId, WorkspacePlan? plan, IReadOnlyDictionary<string, string> userEnvironment, IProgress<string> log, CancellationToken cancellationToken)
     {
-        plan ??= DefaultPlan(plan?.Repository ?? ParseRepository(spec), image);
-        var (_, after) = plan.SplitHooks();
-        if (after.Count == 0)
+        // No plan (a workspace from before plans, or without devcontainer.json): no hooks.
+        if (plan?.SplitHooks().After is not { Count: > 0 } after)
         {
             return;
         }

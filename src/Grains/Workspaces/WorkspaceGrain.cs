@@ -676,45 +676,53 @@ public sealed partial class WorkspaceGrain(
 
     private async Task RunLaterHooksAsync(CancellationToken cancellationToken)
     {
+        Action<WorkspaceState> outcome;
         try
         {
-            await provisioner.RunLaterHooksAsync(Id, S.Spec!, S.Image, S.Plan, UserEnvironment(), Log(), cancellationToken);
-            S.LaterHooksPending = false;
-            Record(WorkspaceEventKind.Log, "The lifecycle commands after waitFor finished.");
+            await provisioner.RunLaterHooksAsync(Id, S.Plan, UserEnvironment(), Log(), cancellationToken);
+            outcome = s =>
+            {
+                s.LaterHooksPending = false;
+                Record(WorkspaceEventKind.Log, "The lifecycle commands after waitFor finished.");
+            };
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
-            // Stopped, interrupted or deactivated: the next start (or activation) runs what did not finish.
+            // Stopped, interrupted or deactivated (an exec in a container being stopped fails as well as being cancelled):
+            // the next start, or activation, runs what did not finish.
             return;
         }
         catch (WorkspaceFailure failure)
         {
             // As Codespaces does: the IDE stays, and the owner sees what failed.
-            S.LaterHooksPending = false;
-            S.HookFailure = failure.Message;
-            Record(WorkspaceEventKind.Error, $"{failure.Message} The workspace stays up; its IDE works, without what the command would have done.");
+            outcome = s =>
+            {
+                s.LaterHooksPending = false;
+                s.HookFailure = failure.Message;
+                Record(WorkspaceEventKind.Error, $"{failure.Message} The workspace stays up; its IDE works, without what the command would have done.");
+            };
         }
-        catch (Exception exception) when (exception is not OperationCanceledException)
+        catch (Exception exception)
         {
-            if (++_laterHooksAttempts < Options.MaxAttempts)
-            {
-                Record(WorkspaceEventKind.Warning, $"The lifecycle commands after waitFor stopped ({exception.Message}); they go on at the next health check.");
-            }
-            else
-            {
-                S.LaterHooksPending = false;
-                S.HookFailure = $"The lifecycle commands after waitFor could not run: {exception.Message}";
-                Record(WorkspaceEventKind.Error, $"{S.HookFailure} The workspace stays up.");
-            }
+            // Transient (the engine did not answer, a timeout of its own): nobody awaits this task, so nothing may escape it.
+            outcome = ++_laterHooksAttempts < Options.MaxAttempts
+                ? _ => Record(WorkspaceEventKind.Warning, $"The lifecycle commands after waitFor stopped ({exception.Message}); they go on at the next health check.")
+                : s =>
+                {
+                    s.LaterHooksPending = false;
+                    s.HookFailure = $"The lifecycle commands after waitFor could not run: {exception.Message}";
+                    Record(WorkspaceEventKind.Error, $"{s.HookFailure} The workspace stays up.");
+                };
         }
 
         try
         {
-            await PersistAsync();
+            // One change, stored before anyone is told: a write refused by storage leaves them pending, and the next
+            // health check runs the survey again (which finds the finished hooks done).
+            await ChangeAsync(outcome);
         }
         catch (Exception exception)
         {
-            // In memory it is right; the next write carries it, and a crash before it runs what is left again.
             LogLaterHooksPersistFailed(exception, Id);
         }
     }
