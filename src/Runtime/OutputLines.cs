@@ -1,9 +1,9 @@
 using System.Text;
 
-namespace CloudDevEnv.Runtime.Docker;
+namespace CloudDevEnv.Runtime;
 
 /// <summary>The last lines of some output, for failure reasons.</summary>
-internal sealed class TailBuffer(int lines = TailBuffer.DefaultLines)
+public sealed class TailBuffer(int lines = TailBuffer.DefaultLines)
 {
     public const int DefaultLines = 40;
     private readonly Queue<string> _lines = new();
@@ -31,7 +31,7 @@ internal sealed class TailBuffer(int lines = TailBuffer.DefaultLines)
 
 /// <summary>Splits a byte stream into lines (UTF-8, across chunk boundaries), sends each line to a sink and
 /// to a tail buffer (which several splitters, e.g. stdout and stderr, may share).</summary>
-internal sealed class OutputLines(IProgress<string>? sink, TailBuffer tail)
+public sealed class OutputLines(IProgress<string>? sink, TailBuffer tail)
 {
     private const int MaxLineLength = 16 * 1024;
 
@@ -105,7 +105,7 @@ internal sealed class OutputLines(IProgress<string>? sink, TailBuffer tail)
 
 /// <summary>An <see cref="IProgress{T}"/> that calls its handler at once, in order, on the reporting thread
 /// (<see cref="Progress{T}"/> posts to the thread pool and may reorder).</summary>
-internal sealed class InlineProgress<T>(Action<T> handler) : IProgress<T>
+public sealed class InlineProgress<T>(Action<T> handler) : IProgress<T>
 {
     public void Report(T value) => handler(value);
 }
