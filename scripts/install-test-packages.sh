@@ -9,7 +9,8 @@
 # - chromium: the web page's tests drive it with Playwright (tests/Api.Tests/WebPage);
 # - postgresql: cluster mode's tests start private servers of it on loopback (scripts/postgres.sh);
 # - docker-registry: the devcontainer features' tests publish to a private OCI registry on loopback (scripts/registry.sh);
-# - docker-compose: the reference the platform's own compose reading is compared with (DevContainers.Tests/Compose).
+# - docker-compose: the reference the platform's own compose reading is compared with (DevContainers.Tests/Compose);
+# - kubernetes-client (kubectl): the manifest tests render k8s/overlays/* with `kubectl kustomize`, offline.
 set -euo pipefail
 
 say() { echo "install-test-packages: $*"; }
@@ -19,6 +20,7 @@ command -v git >/dev/null 2>&1 || missing+=(git)
 command -v strace >/dev/null 2>&1 || missing+=(strace)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 [[ -x /usr/bin/docker-compose ]] || missing+=(docker-compose)
+command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
 if [[ ${#missing[@]} -eq 0 ]]; then
   bash "$(dirname "${BASH_SOURCE[0]}")/postgres.sh" install
   bash "$(dirname "${BASH_SOURCE[0]}")/registry.sh" install

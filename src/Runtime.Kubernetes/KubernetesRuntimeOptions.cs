@@ -35,6 +35,10 @@ public sealed class KubernetesRuntimeOptions
     /// <summary>The size of the PVC that holds <c>/home</c>, and of each extra volume devcontainer.json asks for.</summary>
     public string HomeStorage { get; set; } = "5Gi";
 
+    /// <summary>The size of the claim for <c>/tmp</c>, which on Docker is part of the container kept across stop and start:
+    /// here it outlives the pod for the same reason (the lifecycle hooks' markers are there, among what users keep).</summary>
+    public string TmpStorage { get; set; } = "1Gi";
+
     /// <summary>A registry prepended to every image reference that names none (<c>clouddevenv/workspace:1</c> becomes
     /// <c>&lt;registry&gt;/clouddevenv/workspace:1</c>); empty: references go to the kubelet as they are.</summary>
     public string? ImageRegistry { get; set; }

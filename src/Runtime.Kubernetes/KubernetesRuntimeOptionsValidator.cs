@@ -39,7 +39,7 @@ public sealed partial class KubernetesRuntimeOptionsValidator : IValidateOptions
             yield return $"{S}:Installation '{o.Installation}' is not a label value (at most 63 letters, digits, '-', '_', '.').";
         }
 
-        foreach (var (key, value) in new[] { ("WorkspacesStorage", o.WorkspacesStorage), ("HomeStorage", o.HomeStorage) })
+        foreach (var (key, value) in new[] { ("WorkspacesStorage", o.WorkspacesStorage), ("HomeStorage", o.HomeStorage), ("TmpStorage", o.TmpStorage) })
         {
             if (!Quantity().IsMatch(value ?? ""))
             {
@@ -57,6 +57,11 @@ public sealed partial class KubernetesRuntimeOptionsValidator : IValidateOptions
             if (string.IsNullOrWhiteSpace(path) || !path.StartsWith('/'))
             {
                 yield return $"{S}:{key} '{path}' is not an absolute path.";
+            }
+            else if (path.IndexOfAny(['\'', '"', '\\', '$', '`', '\n']) >= 0)
+            {
+                // The paths go into the shell script that prepares a new pod's volumes.
+                yield return $"{S}:{key} '{path}' has a quote, a backslash, a $, a backtick or a line break.";
             }
         }
 

@@ -38,6 +38,7 @@ public sealed partial class KubernetesWorkspaceRuntime
         [
             Claim(ClaimName(id, "workspaces"), id, spec.Owner, _options.WorkspacesStorage, "workspaces"),
             Claim(ClaimName(id, "home"), id, spec.Owner, _options.HomeStorage, "home"),
+            Claim(ClaimName(id, "tmp"), id, spec.Owner, _options.TmpStorage, "tmp"),
             .. spec.Mounts.Where(m => m.Kind == InstanceMountKind.Volume).Select(m => Claim(MountClaimName(id, m.Source), id, spec.Owner, _options.HomeStorage, "mount")),
         ];
         foreach (var claim in claims)

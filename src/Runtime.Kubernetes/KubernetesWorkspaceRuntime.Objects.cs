@@ -16,6 +16,9 @@ public sealed partial class KubernetesWorkspaceRuntime
     /// <summary>Annotation holding the owner exactly (a label value cannot hold every user name).</summary>
     public const string OwnerAnnotation = "dev.clouddevenv/owner";
 
+    /// <summary>On the /tmp claim, one per claim filled from the image (<c>-workspaces</c>, <c>-home</c>).</summary>
+    internal const string PopulatedMarker = ".clouddevenv-populated";
+
     /// <summary>On the Secret: set once the workspace's pod first ran (a pod-less workspace is then Exited, not Created).</summary>
     public const string StartedAnnotation = "dev.clouddevenv/started";
 
@@ -119,12 +122,14 @@ public sealed partial class KubernetesWorkspaceRuntime
         {
             new() { Name = "workspaces", MountPath = _options.WorkspacesPath },
             new() { Name = "home", MountPath = _options.HomePath },
+            new() { Name = "tmp", MountPath = "/tmp" },
             new() { Name = "ide", MountPath = _options.IdeBundleTarget, ReadOnlyProperty = true },
         };
         var volumes = new List<V1Volume>
         {
             new() { Name = "workspaces", PersistentVolumeClaim = new V1PersistentVolumeClaimVolumeSource { ClaimName = ClaimName(id, "workspaces") } },
             new() { Name = "home", PersistentVolumeClaim = new V1PersistentVolumeClaimVolumeSource { ClaimName = ClaimName(id, "home") } },
+            new() { Name = "tmp", PersistentVolumeClaim = new V1PersistentVolumeClaimVolumeSource { ClaimName = ClaimName(id, "tmp") } },
             new() { Name = "ide", PersistentVolumeClaim = new V1PersistentVolumeClaimVolumeSource { ClaimName = _options.IdeBundleClaim, ReadOnlyProperty = true } },
         };
         var index = 0;
@@ -158,6 +163,7 @@ public sealed partial class KubernetesWorkspaceRuntime
             volumes.Add(new V1Volume { Name = "shm", EmptyDir = new V1EmptyDirVolumeSource { Medium = "Memory", SizeLimit = new ResourceQuantity(shm.ToString(CultureInfo.InvariantCulture)) } });
         }
 
+        var initContainers = VolumePreparation(spec, volumes.Select(v => v.Name).ToHashSet(StringComparer.Ordinal));
         var environment = spec.Environment.Select(kv => new V1EnvVar { Name = kv.Key, Value = kv.Value }).ToList();
         List<string> command;
         if (spec.Gateway is { } gateway)
@@ -203,6 +209,7 @@ public sealed partial class KubernetesWorkspaceRuntime
                 HostAliases = spec.HostAliases is { Count: > 0 } aliases ? [new V1HostAlias { Ip = "127.0.0.1", Hostnames = [.. aliases] }] : null,
                 SecurityContext = new V1PodSecurityContext { SeccompProfile = securityProfile, AppArmorProfile = appArmor },
                 Volumes = volumes,
+                InitContainers = initContainers,
                 Containers =
                 [
                     new V1Container
@@ -231,6 +238,64 @@ public sealed partial class KubernetesWorkspaceRuntime
                 ],
             },
         };
+    }
+
+    /// <summary>A new PVC is empty where Docker fills a new volume from the image (its files, and the owner and mode of the
+    /// folder it is mounted on): before the first start, an init container of the workspace's image does the same for the
+    /// workspaces and home claims, copying without overwriting, and opens the /tmp claim to everyone as /tmp is. Markers
+    /// on the /tmp claim say what was done, so that later starts leave the user's files alone. Null when the spec mounts
+    /// something else at all three places.</summary>
+    private List<V1Container>? VolumePreparation(InstanceSpec spec, IReadOnlySet<string> volumes)
+    {
+        var script = new StringBuilder("""
+            set -e
+            populate() {
+              if [ -n "$3" ] && [ -e "$3" ]; then return 0; fi
+              if [ -d "$2" ]; then
+                cp -a -n "$2/." "$1/"
+                chown "$(stat -c %u:%g "$2")" "$1"
+                chmod "$(stat -c %a "$2")" "$1"
+              fi
+              if [ -n "$3" ]; then touch "$3"; fi
+            }
+
+            """);
+        var hasTmp = volumes.Contains("tmp");
+        var mounts = new List<V1VolumeMount>();
+        if (hasTmp)
+        {
+            mounts.Add(new V1VolumeMount { Name = "tmp", MountPath = "/mnt/cde/tmp" });
+            script.Append("chmod 1777 /mnt/cde/tmp\n");
+        }
+
+        foreach (var (volume, path) in new[] { ("workspaces", _options.WorkspacesPath), ("home", _options.HomePath) })
+        {
+            if (volumes.Contains(volume))
+            {
+                mounts.Add(new V1VolumeMount { Name = volume, MountPath = $"/mnt/cde/{volume}" });
+                var marker = hasTmp ? $"/mnt/cde/tmp/{PopulatedMarker}-{volume}" : "";
+                script.Append(CultureInfo.InvariantCulture, $"populate /mnt/cde/{volume} '{path}' '{marker}'\n");
+            }
+        }
+
+        return mounts.Count == 0 ? null :
+        [
+            new V1Container
+            {
+                Name = "prepare-volumes",
+                Image = QualifiedImage(spec.Image),
+                Command = ["/bin/sh", "-c", script.ToString()],
+                VolumeMounts = mounts,
+                Resources = Resources(spec.Resources),
+                SecurityContext = new V1SecurityContext
+                {
+                    RunAsUser = 0,
+                    Privileged = false,
+                    AllowPrivilegeEscalation = false,
+                    Capabilities = new V1Capabilities { Drop = ["ALL"], Add = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID"] },
+                },
+            },
+        ];
     }
 
     /// <summary>Docker's security options as the pod's profiles; any other option is refused rather than dropped.</summary>

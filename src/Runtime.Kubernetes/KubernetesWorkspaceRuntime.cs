@@ -71,8 +71,16 @@ public sealed partial class KubernetesWorkspaceRuntime : IWorkspaceRuntime, IDis
     /// <summary>The pod watch's counters, for operators and tests.</summary>
     public PodWatchCounters WatchCounters => _pods.Counters;
 
+    private int _disposed;
+
     public void Dispose()
     {
+        // The container that made it disposes it once for each service it is registered as.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         _pods.Dispose();
         _client.Dispose();
         _probe.Dispose();

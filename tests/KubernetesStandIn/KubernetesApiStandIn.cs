@@ -226,13 +226,18 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
                 await WriteEventAsync(context, e, kind, ns, selector);
             }
 
+            // One read outstanding at a time: a read left behind when a bookmark goes first would take the next event
+            // and drop it.
+            Task<WatchEvent>? next = null;
             while (!limit.IsCancellationRequested)
             {
-                var next = opened.Live.Reader.ReadAsync(limit.Token).AsTask();
+                next ??= opened.Live.Reader.ReadAsync(limit.Token).AsTask();
                 var ready = bookmarks ? await Task.WhenAny(next, Task.Delay(TimeSpan.FromSeconds(1), limit.Token)) : next;
                 if (ready == next)
                 {
-                    await WriteEventAsync(context, await next, kind, ns, selector);
+                    var e = await next;
+                    next = null;
+                    await WriteEventAsync(context, e, kind, ns, selector);
                     continue;
                 }
 

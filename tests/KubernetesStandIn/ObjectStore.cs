@@ -170,8 +170,10 @@ internal sealed class ObjectStore
     {
         lock (_gate)
         {
+            // Other objects of a real cluster move the resourceVersion on all the time: compaction here is past every
+            // version handed out so far, so a watch resumed from any of them is expired.
             _history.Clear();
-            _floor = _resourceVersion;
+            _floor = ++_resourceVersion;
         }
     }
 

@@ -18,6 +18,7 @@ internal sealed class PodRunner(string endpoint, ObjectStore store, IReadOnlyDic
     private readonly ConcurrentDictionary<(string Ns, string Pod), string> _containers = new();
     private readonly ConcurrentDictionary<(string Ns, string Pod), Task> _starts = new();
     private readonly ConcurrentDictionary<(string Ns, string Pod), byte> _deleting = new();
+    private readonly ConcurrentDictionary<string, byte> _claimVolumes = new(StringComparer.Ordinal);
 
     public string Label { get; } = "dev.clouddevenv.kubernetes-stand-in";
 
@@ -79,34 +80,55 @@ internal sealed class PodRunner(string endpoint, ObjectStore store, IReadOnlyDic
             }
         }
 
-        var mounts = new List<Mount>();
         var volumes = (pod.Spec.Volumes ?? []).ToDictionary(v => v.Name);
-        foreach (var m in c.VolumeMounts ?? [])
+        List<Mount>? MountsOf(V1Container container)
         {
-            var v = volumes[m.Name];
-            if (v.PersistentVolumeClaim is { } pvc)
+            var mounts = new List<Mount>();
+            foreach (var m in container.VolumeMounts ?? [])
             {
-                if (store.Get<V1PersistentVolumeClaim>(ResourceKind.Claims, ns, pvc.ClaimName) is null && !preboundClaims.ContainsKey(pvc.ClaimName))
+                var v = volumes[m.Name];
+                if (v.PersistentVolumeClaim is { } pvc)
                 {
-                    SetStatus(ns, name, s => s.Conditions = [new V1PodCondition { Type = "PodScheduled", Status = "False", Reason = "Unschedulable", Message = $"persistentvolumeclaim \"{pvc.ClaimName}\" not found" }]);
-                    return;
-                }
+                    if (store.Get<V1PersistentVolumeClaim>(ResourceKind.Claims, ns, pvc.ClaimName) is null && !preboundClaims.ContainsKey(pvc.ClaimName))
+                    {
+                        SetStatus(ns, name, s => s.Conditions = [new V1PodCondition { Type = "PodScheduled", Status = "False", Reason = "Unschedulable", Message = $"persistentvolumeclaim \"{pvc.ClaimName}\" not found" }]);
+                        return null;
+                    }
 
-                mounts.Add(new Mount { Type = "volume", Source = ClaimVolume(ns, pvc.ClaimName), Target = m.MountPath, ReadOnly = m.ReadOnlyProperty == true || pvc.ReadOnlyProperty == true });
-            }
-            else if (v.EmptyDir is { } empty)
-            {
-                mounts.Add(new Mount
+                    if (!preboundClaims.ContainsKey(pvc.ClaimName))
+                    {
+                        _claimVolumes.TryAdd(ClaimVolume(ns, pvc.ClaimName), 0);
+                    }
+
+                    // NoCopy: a new PVC is empty, as a cluster's are; Docker would otherwise fill it from the image.
+                    mounts.Add(new Mount
+                    {
+                        Type = "volume", Source = ClaimVolume(ns, pvc.ClaimName), Target = m.MountPath,
+                        ReadOnly = m.ReadOnlyProperty == true || pvc.ReadOnlyProperty == true,
+                        VolumeOptions = new VolumeOptions { NoCopy = true },
+                    });
+                }
+                else if (v.EmptyDir is { } empty)
                 {
-                    Type = "tmpfs",
-                    Target = m.MountPath,
-                    TmpfsOptions = new TmpfsOptions { SizeBytes = empty.SizeLimit is { } size ? (long)size.ToDecimal() : 0 },
-                });
+                    mounts.Add(new Mount
+                    {
+                        Type = "tmpfs",
+                        Target = m.MountPath,
+                        TmpfsOptions = new TmpfsOptions { SizeBytes = empty.SizeLimit is { } size ? (long)size.ToDecimal() : 0 },
+                    });
+                }
+                else if (v.HostPath is { } host)
+                {
+                    mounts.Add(new Mount { Type = "bind", Source = host.Path, Target = m.MountPath, ReadOnly = m.ReadOnlyProperty == true });
+                }
             }
-            else if (v.HostPath is { } host)
-            {
-                mounts.Add(new Mount { Type = "bind", Source = host.Path, Target = m.MountPath, ReadOnly = m.ReadOnlyProperty == true });
-            }
+
+            return mounts;
+        }
+
+        if (MountsOf(c) is not { } mounts)
+        {
+            return;
         }
 
         // The ports of the NodePort Services that select this pod, on loopback at their node ports.
@@ -125,6 +147,55 @@ internal sealed class PodRunner(string endpoint, ObjectStore store, IReadOnlyDic
         // A network of that name left by a run that died would make the name ambiguous to Docker: it goes first.
         await RemoveNetworkAsync(network);
         await _docker.Networks.CreateNetworkAsync(new NetworksCreateParameters { Name = network, Driver = "bridge", Labels = new Dictionary<string, string> { [Label] = "true" } });
+
+        // Init containers one after the other, each to its end, before the pod's container; one that fails fails the pod
+        // (restartPolicy Never), as the kubelet does.
+        foreach (var init in pod.Spec.InitContainers ?? [])
+        {
+            if (_deleting.ContainsKey((ns, name)) || MountsOf(init) is not { } initMounts)
+            {
+                return;
+            }
+
+            var job = await _docker.Containers.CreateContainerAsync(new CreateContainerParameters
+            {
+                Name = $"{DockerName(ns, name)}-init-{init.Name}",
+                Image = init.Image,
+                Entrypoint = init.Command is { Count: > 0 } ? [.. init.Command] : null!,
+                Cmd = init.Args is { Count: > 0 } ? [.. init.Args] : (init.Command is { Count: > 0 } ? [] : null!),
+                User = init.SecurityContext?.RunAsUser?.ToString(CultureInfo.InvariantCulture) ?? null!,
+                Labels = new Dictionary<string, string> { [Label] = "true", ["k8s-standin.pod"] = $"{ns}.{name}" },
+                HostConfig = new HostConfig
+                {
+                    CapDrop = [.. init.SecurityContext?.Capabilities?.Drop ?? []],
+                    CapAdd = [.. (init.SecurityContext?.Capabilities?.Add ?? []).Select(x => "CAP_" + x)],
+                    SecurityOpt = [.. SecurityOptions(pod, init.SecurityContext)],
+                    Mounts = initMounts,
+                    NetworkMode = network,
+                },
+            });
+            try
+            {
+                await _docker.Containers.StartContainerAsync(job.ID, new ContainerStartParameters());
+                var ended = await _docker.Containers.WaitContainerAsync(job.ID);
+                if (ended.StatusCode != 0)
+                {
+                    SetStatus(ns, name, st =>
+                    {
+                        st.Phase = "Failed";
+                        st.Reason = null;
+                        st.Message = $"init container {init.Name} exited with {ended.StatusCode}";
+                        st.InitContainerStatuses = [Terminated(init, (int)ended.StatusCode, "Error")];
+                    });
+                    return;
+                }
+            }
+            finally
+            {
+                await _docker.Containers.RemoveContainerAsync(job.ID, new ContainerRemoveParameters { Force = true });
+            }
+        }
+
         var security = c.SecurityContext;
         var cpu = c.Resources?.Limits?.TryGetValue("cpu", out var cpus) == true ? (long)(cpus.ToDecimal() * 1_000_000_000m) : 0;
         var memory = c.Resources?.Limits?.TryGetValue("memory", out var mem) == true ? (long)mem.ToDecimal() : 0;
@@ -391,6 +462,18 @@ internal sealed class PodRunner(string endpoint, ObjectStore store, IReadOnlyDic
         foreach (var key in _containers.Keys.ToList())
         {
             await RemoveContainerAsync(key.Ns, key.Pod, TimeSpan.Zero);
+        }
+
+        // The stand-in's cluster ends with it: the volumes behind claims nobody deleted go too.
+        foreach (var volume in _claimVolumes.Keys)
+        {
+            try
+            {
+                await _docker.Volumes.RemoveAsync(volume, force: true);
+            }
+            catch (DockerApiException)
+            {
+            }
         }
 
         _docker.Dispose();

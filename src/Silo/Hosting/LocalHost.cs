@@ -51,7 +51,7 @@ public static class LocalHost
 
         builder.Services.AddWorkspaceGrains(builder.Configuration);
         builder.Services.AddSnapshotStore(builder.Configuration, dataDir);
-        builder.Services.AddDockerWorkspaceRuntime(builder.Configuration);
+        builder.Services.AddWorkspaceRuntime(builder.Configuration);
         builder.Services.AddWorkspaceApi(builder.Configuration);
         builder.Services.AddWorkspaceProxy(builder.Configuration);
         return builder;

@@ -110,9 +110,12 @@ public static class ClusterHost
     private static void AddSilo(WebApplicationBuilder builder, HostProcessOptions host, ClusterDatabaseOptions database, string dataDir)
     {
         // Every silo of the installation labels and finds the same containers.
-        if (string.IsNullOrEmpty(builder.Configuration["Runtime:Docker:Installation"]))
+        foreach (var key in new[] { "Runtime:Docker:Installation", "Runtime:Kubernetes:Installation" })
         {
-            builder.Configuration.AddInMemoryCollection([new("Runtime:Docker:Installation", "cluster-" + database.ServiceId)]);
+            if (string.IsNullOrEmpty(builder.Configuration[key]))
+            {
+                builder.Configuration.AddInMemoryCollection([new(key, "cluster-" + database.ServiceId)]);
+            }
         }
 
         builder.WebHost.UseUrls(host.SiloHealthUrl);
@@ -125,7 +128,7 @@ public static class ClusterHost
         });
         builder.Services.AddWorkspaceGrains(builder.Configuration);
         builder.Services.AddSnapshotStore(builder.Configuration, dataDir);
-        builder.Services.AddDockerWorkspaceRuntime(builder.Configuration);
+        builder.Services.AddWorkspaceRuntime(builder.Configuration);
     }
 
     private static void AddApi(WebApplicationBuilder builder, HostProcessOptions host, ClusterDatabaseOptions database)

@@ -1,0 +1,3 @@
+global using CloudDevEnv.Kubernetes.Manifests.Tests.Rendering;
+global using k8s.Models;
+global using Xunit;
