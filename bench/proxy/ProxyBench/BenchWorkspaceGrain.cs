@@ -20,6 +20,9 @@ internal sealed class BenchWorkspaceGrain(BenchUpstream upstream) : Grain, IWork
         return Task.CompletedTask;
     }
 
+    // The proxy subscribes to route events only; the stub answers both alike.
+    public Task SubscribeToRouteAsync(IWorkspaceObserver observer) => SubscribeAsync(observer);
+
     public Task UnsubscribeAsync(IWorkspaceObserver observer)
     {
         _observer = null;
@@ -28,7 +31,8 @@ internal sealed class BenchWorkspaceGrain(BenchUpstream upstream) : Grain, IWork
 
     public Task ReportActivityAsync(DateTimeOffset at) => Task.CompletedTask;
 
-    public Task<WorkspaceStatus> CreateAsync(WorkspaceSpec spec) => throw new NotSupportedException();
+    // Nothing below is on the proxy's path.
+    public Task<WorkspaceStatus> CreateAsync(WorkspaceSpec spec, IReadOnlyDictionary<string, string>? secrets = null) => throw new NotSupportedException();
 
     public Task<WorkspaceStatus> GetStatusAsync() => throw new NotSupportedException();
 
@@ -38,7 +42,21 @@ internal sealed class BenchWorkspaceGrain(BenchUpstream upstream) : Grain, IWork
 
     public Task<WorkspaceStatus> DeleteAsync(string actor) => throw new NotSupportedException();
 
+    public Task<WorkspaceStatus> UpdateAsync(WorkspaceChange change, string actor) => throw new NotSupportedException();
+
+    public Task<ImmutableArray<WorkspaceSnapshot>> ListSnapshotsAsync() => throw new NotSupportedException();
+
+    public Task<WorkspaceStatus> SnapshotAsync(string actor) => throw new NotSupportedException();
+
+    public Task<WorkspaceStatus> RestoreAsync(string snapshotId, string actor) => throw new NotSupportedException();
+
     public Task<WorkspaceRoute> SetPortVisibilityAsync(int port, bool isPublic, string actor) => throw new NotSupportedException();
+
+    public Task<ImmutableArray<WorkspacePort>> GetPortsAsync() => throw new NotSupportedException();
+
+    public Task<WorkspaceStatus> KeepAliveAsync(string actor) => throw new NotSupportedException();
+
+    public Task<WorkspaceStatus> PinAsync(bool pinned, string actor) => throw new NotSupportedException();
 }
 
 internal sealed record BenchUpstream(Uri Uri);
