@@ -11,6 +11,12 @@ internal sealed class AccessCookies(SignedValue signer, IOptions<WorkspaceProxyO
 {
     private readonly WorkspaceProxyOptions _options = options.Value;
 
+    // Every request of a browser carries the same cookie value: its HMAC is checked once, not per request.
+    private readonly VerifiedCookieCache _verified = new();
+
+    /// <summary>How many verified cookie values are remembered (tests).</summary>
+    internal int CachedCount => _verified.Count;
+
     /// <summary>Under HTTPS the <c>__Host-</c> prefix makes browsers refuse the cookie unless it is host-only and
     /// Secure, which stops a sibling host from tossing one in (the github.io lesson).</summary>
     public string Name => address.Value.PublicScheme == "https" ? "__Host-cde_access" : "cde_access";
@@ -23,8 +29,20 @@ internal sealed class AccessCookies(SignedValue signer, IOptions<WorkspaceProxyO
             return null;
         }
 
-        var grant = AccessGrant.Parse(signer.Verify(value), AccessGrant.CookiePurpose);
-        return grant is not null && grant.Label == label && grant.ExpiresAt > time.GetUtcNow() ? grant : null;
+        var now = time.GetUtcNow();
+        if (!_verified.TryGet(value, now, out var grant))
+        {
+            grant = AccessGrant.Parse(signer.Verify(value), AccessGrant.CookiePurpose);
+            if (grant is null || grant.ExpiresAt <= now)
+            {
+                return null;
+            }
+
+            _verified.Add(value, grant, now);
+        }
+
+        // The label is checked on every read, cached or not: the cookie of one host never opens another.
+        return grant.Label == label ? grant : null;
     }
 
     /// <summary>Sets a fresh cookie for <paramref name="label"/> on the response.</summary>
