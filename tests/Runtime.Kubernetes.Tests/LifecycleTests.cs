@@ -25,9 +25,21 @@ public sealed class LifecycleTests(StandInFixture f)
             Assert.Equal(StandInFixture.Owner, running.Owner);
             Assert.Equal("127.0.0.1", running.Gateway!.Host);
 
-            // The gateway lets through only requests with the workspace's secret.
+            // The gateway lets through only requests with the workspace's secret. It starts with the pod and listens a
+            // moment later, as on Docker (the grain waits for the IDE behind it).
             using var http = new HttpClient();
-            var refused = await http.GetAsync(new Uri(running.Gateway, "/"));
+            HttpResponseMessage? refused = null;
+            for (var deadline = DateTime.UtcNow.AddSeconds(15); refused is null; await Task.Delay(100))
+            {
+                try
+                {
+                    refused = await http.GetAsync(new Uri(running.Gateway, "/"));
+                }
+                catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+                {
+                }
+            }
+
             Assert.True((int)refused.StatusCode is 401 or 403, $"without the secret: {(int)refused.StatusCode}");
 
             // Execs run as the user they name, in their folder, with their variables; the spec's variables are the pod's.
