@@ -40,6 +40,11 @@ public sealed class HostProcessOptions : IValidatableObject
     [Required]
     public string AdvertisedAddress { get; set; } = "127.0.0.1";
 
+    /// <summary>A silo in a Kubernetes pod: Orleans' Kubernetes hosting takes the silo's name, address and cluster ids
+    /// from the pod (<c>POD_NAME</c>, <c>POD_IP</c>, <c>ORLEANS_SERVICE_ID</c>, … as k8s/base/silo.yaml sets them) and
+    /// removes from the membership the silos whose pods are gone. Off outside a cluster, where it cannot start.</summary>
+    public bool KubernetesHosting { get; set; }
+
     public int ProxyPort => new Uri(ProxyUrl).Port;
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
@@ -47,6 +52,11 @@ public sealed class HostProcessOptions : IValidatableObject
         if (!IPAddress.TryParse(AdvertisedAddress, out _))
         {
             yield return new ValidationResult($"Host:AdvertisedAddress must be an IP address, not '{AdvertisedAddress}'.");
+        }
+
+        if (KubernetesHosting && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST")))
+        {
+            yield return new ValidationResult("Host:KubernetesHosting is on, but this process is not in a Kubernetes pod (no KUBERNETES_SERVICE_HOST).");
         }
     }
 }

@@ -124,6 +124,10 @@ public static class ClusterHost
         {
             silo.UsePostgresCluster(database, StorageNames.Workspaces, new FailureDetection(detection.ProbeTimeout, detection.MissedProbesLimit, detection.VotesForDeath));
             silo.ListenOn(IPAddress.Parse(host.AdvertisedAddress), host.SiloPort, host.GatewayPort);
+            if (host.KubernetesHosting)
+            {
+                silo.UseKubernetesHosting();
+            }
             silo.AddDashboard();
         });
         builder.Services.AddWorkspaceGrains(builder.Configuration);
