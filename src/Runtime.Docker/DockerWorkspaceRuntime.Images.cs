@@ -228,7 +228,21 @@ public sealed partial class DockerWorkspaceRuntime
             image,
             string.IsNullOrWhiteSpace(inspected.Config?.User) ? null : inspected.Config.User,
             new Dictionary<string, string>(labels, StringComparer.Ordinal),
-            inspected.ID);
+            inspected.ID,
+            RepoDigest(image, inspected.RepoDigests));
+    }
+
+    /// <summary>The repository digest of <paramref name="image"/>'s own repository (an image may carry several, one per
+    /// repository it was pushed to or pulled from).</summary>
+    internal static string? RepoDigest(string image, IList<string>? repoDigests)
+    {
+        if (image.Contains('@', StringComparison.Ordinal))
+        {
+            return image;
+        }
+
+        var name = SplitReference(image).Name;
+        return repoDigests?.FirstOrDefault(d => d.StartsWith(name + "@", StringComparison.Ordinal));
     }
 
     private Task<ImageInspectResponse?> TryInspectImageAsync(string image, CancellationToken ct) =>

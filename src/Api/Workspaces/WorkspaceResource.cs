@@ -8,6 +8,8 @@ namespace CloudDevEnv.Api.Workspaces;
 /// <param name="HooksRunning">Running, with lifecycle commands after <c>waitFor</c> (postCreateCommand, postStartCommand by
 /// default) still at work; the IDE answers meanwhile and their output is in the events.</param>
 /// <param name="HookFailure">Why such a command failed since the workspace last started; it stays Running.</param>
+/// <param name="ImageDigest">The registry digest of the image (<c>registry/name@sha256:…</c>) when it was pulled, e.g.
+/// which build of a prebuild the workspace runs; null for an image built on the engine.</param>
 /// <param name="Silo">For admins: the address of the silo that holds the workspace's grain.</param>
 public sealed record WorkspaceResource(
     string Id,
@@ -25,6 +27,7 @@ public sealed record WorkspaceResource(
     string? Image,
     ImageSource? ImageSource,
     IReadOnlyList<string> ImageNotes,
+    string? ImageDigest,
     string? Container,
     int IdleTimeoutMinutes,
     double Cpus,
@@ -57,6 +60,7 @@ public sealed record WorkspaceResource(
         status.Image?.Image ?? status.Spec.Image,
         status.Image?.Source,
         status.Image is { } image ? [.. image.Notes] : [],
+        status.Image?.Digest,
         status.Instance,
         (int)(status.Spec.IdleTimeout ?? TimeSpan.Zero).TotalMinutes,
         status.Spec.Resources?.Cpus ?? 0,

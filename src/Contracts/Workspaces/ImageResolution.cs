@@ -15,5 +15,7 @@ public enum ImageSource
 }
 
 /// <summary>Which image a workspace runs, where it came from, and why earlier sources were passed over.</summary>
+/// <param name="Digest">The registry digest of the image run (<c>registry/name@sha256:…</c>) when it came from a
+/// registry, so that a user can tell which build of a prebuild they got; null for an image built here.</param>
 [GenerateSerializer, Immutable, Alias("cde.ImageResolution")]
-public sealed record ImageResolution(string Image, ImageSource Source, ImmutableArray<string> Notes);
+public sealed record ImageResolution(string Image, ImageSource Source, ImmutableArray<string> Notes, string? Digest = null);

