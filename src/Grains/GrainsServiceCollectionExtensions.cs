@@ -35,6 +35,10 @@ public static class GrainsServiceCollectionExtensions
             .Bind(configuration.GetSection(ProvisioningOptions.SectionName))
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddOptions<Prebuilds.PrebuildOptions>()
+            .Bind(configuration.GetSection(Prebuilds.PrebuildOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         services.AddOptions<DevContainerPolicyOptions>()
             .Bind(configuration.GetSection(DevContainerPolicyOptions.SectionName))
             .ValidateDataAnnotations()

@@ -44,14 +44,15 @@ public sealed partial class DockerWorkspaceRuntime
         var labels = Labels(id, spec.Owner);
         var network = await EnsureNetworkAsync(id, labels, cancellationToken);
 
-        await EnsureVolumeAsync(VolumeName(id, WorkspacesRole), labels, WorkspacesRole, cancellationToken);
-        await EnsureVolumeAsync(VolumeName(id, HomeRole), labels, HomeRole, cancellationToken);
-
-        var mounts = new List<Mount>
+        var mounts = new List<Mount>();
+        if (!spec.Ephemeral)
         {
-            new() { Type = "volume", Source = VolumeName(id, WorkspacesRole), Target = _options.WorkspacesPath },
-            new() { Type = "volume", Source = VolumeName(id, HomeRole), Target = _options.HomePath },
-        };
+            await EnsureVolumeAsync(VolumeName(id, WorkspacesRole), labels, WorkspacesRole, cancellationToken);
+            await EnsureVolumeAsync(VolumeName(id, HomeRole), labels, HomeRole, cancellationToken);
+            mounts.Add(new() { Type = "volume", Source = VolumeName(id, WorkspacesRole), Target = _options.WorkspacesPath });
+            mounts.Add(new() { Type = "volume", Source = VolumeName(id, HomeRole), Target = _options.HomePath });
+        }
+
         if (await IdeBundleMountAsync(cancellationToken) is { } ide)
         {
             mounts.Add(ide);

@@ -30,4 +30,11 @@ public sealed partial class KubernetesWorkspaceRuntime
     /// <summary>Null: the runtime cannot read an image's configuration without pulling it (no node is at hand here), so
     /// the workspace's user comes from devcontainer.json or the platform's defaults.</summary>
     public Task<ImageInfo?> InspectImageAsync(string image, CancellationToken cancellationToken) => Task.FromResult<ImageInfo?>(null);
+
+    // A pod's filesystem cannot be committed through the Kubernetes API (no engine is reachable): prebuilds for a
+    // cluster come from the prebuild workflow (scripts/prebuild.sh) or a Docker-runtime installation's builds.
+    public Task<string> SaveImageAsync(string workspaceId, ImageSave save, IProgress<string> log, CancellationToken cancellationToken) =>
+        throw new WorkspaceRuntimeException(
+            "The kubernetes runtime cannot build prebuilds (a pod cannot be saved as an image through the Kubernetes API); build them with scripts/prebuild.sh, or on a platform that runs the docker runtime.",
+            isPermanent: true);
 }

@@ -401,6 +401,11 @@ public sealed partial class KubernetesWorkspaceRuntime
             throw new WorkspaceRuntimeException($"Workspace {spec.WorkspaceId}: no image was named.", isPermanent: true);
         }
 
+        if (spec.Ephemeral)
+        {
+            throw new WorkspaceRuntimeException($"Workspace {spec.WorkspaceId}: the kubernetes runtime makes no instance without claims (those are for prebuilds, which it does not build).", isPermanent: true);
+        }
+
         if (spec.Gateway is { } gateway && (gateway.Secret.Length < InstanceGateway.MinSecretLength || spec.Command is { Count: > 0 }))
         {
             throw new WorkspaceRuntimeException($"Workspace {spec.WorkspaceId}: a gateway needs a secret of {InstanceGateway.MinSecretLength}+ characters and no command.", isPermanent: true);

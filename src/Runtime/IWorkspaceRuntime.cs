@@ -48,6 +48,11 @@ public interface IWorkspaceRuntime
     /// <summary>True when the IDE answers HTTP through the instance's gateway (and so the gateway answers too).</summary>
     Task<bool> ProbeIdeAsync(string workspaceId, CancellationToken cancellationToken);
 
+    /// <summary>Saves the instance's filesystem as an image (an <see cref="InstanceSpec.Ephemeral"/> one has it all, its
+    /// volumes' mount points aside) and pushes it to its registry.</summary>
+    /// <returns>The pushed image by digest, <c>repository@sha256:…</c>.</returns>
+    Task<string> SaveImageAsync(string workspaceId, ImageSave save, IProgress<string> log, CancellationToken cancellationToken);
+
     /// <summary>A tar stream of <paramref name="path"/> inside the instance (for snapshots).</summary>
     Task<Stream> ArchiveAsync(string workspaceId, string path, CancellationToken cancellationToken);
 

@@ -16,3 +16,10 @@ public sealed record ImageBuild(
 /// <param name="Image">The reference to create instances from (an id or tag).</param>
 /// <param name="Built">True when this call built it.</param>
 public sealed record PreparedImage(string Image, bool Built);
+
+/// <summary>An image to save from an instance and push (a prebuild).</summary>
+/// <param name="BaseImage">The image the instance runs: the saved image keeps its configuration (environment,
+/// entrypoint, user), not the instance's.</param>
+/// <param name="Repository">Where to push, without a tag, e.g. <c>registry.example:5000/prebuilds/app</c>.</param>
+/// <param name="Labels">Labels the saved image carries besides the base image's.</param>
+public sealed record ImageSave(string BaseImage, string Repository, string Tag, IReadOnlyDictionary<string, string> Labels);

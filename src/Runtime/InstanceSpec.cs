@@ -14,6 +14,8 @@ namespace CloudDevEnv.Runtime;
 /// <param name="Companions">Containers that run beside this one (a compose configuration's other services); only a
 /// runtime whose <see cref="IWorkspaceRuntime.RunsCompanions"/> is true takes them.</param>
 /// <param name="HostAliases">Names that resolve to the instance's own loopback (the companions' service names).</param>
+/// <param name="Ephemeral">No workspace or home volume: every file is in the instance's own filesystem, so that an image
+/// saved from it (<see cref="IWorkspaceRuntime.SaveImageAsync"/>, a prebuild) holds the checkout and the home folder.</param>
 public sealed record InstanceSpec(
     string WorkspaceId,
     string Owner,
@@ -28,7 +30,8 @@ public sealed record InstanceSpec(
     IReadOnlyList<string>? SecurityOptions = null,
     long? ShmSizeBytes = null,
     IReadOnlyList<CompanionSpec>? Companions = null,
-    IReadOnlyList<string>? HostAliases = null);
+    IReadOnlyList<string>? HostAliases = null,
+    bool Ephemeral = false);
 
 /// <summary>The platform's gateway inside an instance (<c>images/workspace/gateway.mjs</c>): the only port the proxy
 /// reaches, and the lock on every other. It answers only requests that carry <paramref name="Secret"/> (which the proxy

@@ -113,6 +113,108 @@ public sealed partial class PrebuildEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_platform_built_prebuild_runs_the_slow_hooks_once_and_the_next_launch_skips_them_at_the_newest_commit()
+    {
+        var registryPort = FreePorts.Take(1)[0];
+        var started = await RunAsync("bash", [Path.Combine(RepositoryRoot.Path, "scripts", "registry.sh"), "start", Registry, $"{registryPort}"]);
+        Assert.True(started.Exit == 0, started.Output);
+
+        // The hooks leave one line per run: in the home folder, in the checkout, and for the hook a prebuild leaves alone.
+        const string Config = """
+            {
+              "image": "IMAGE",
+              "remoteUser": "vscode",
+              "containerEnv": { "APP_MODE": "dev" },
+              "customizations": { "vscode": { "extensions": ["editorconfig.editorconfig"] } },
+              "onCreateCommand": "echo \"$APP_MODE $(cat /proc/sys/kernel/random/uuid)\" >> ~/on-create-runs",
+              "updateContentCommand": "echo updated >> .update-content-runs",
+              "postCreateCommand": "echo post >> ~/post-create-runs"
+            }
+            """;
+        var repository = TestRepository.Create(Repos, "app")
+            .Write(".devcontainer/devcontainer.json", Config.Replace("IMAGE", WorkspaceImages.WorkspaceImage, StringComparison.Ordinal))
+            .Write("README.md", "# app\n");
+        repository.Commit("app");
+
+        var ports = FreePorts.Take(4);
+        await using var silo = await SiloProcess.StartAsync(Path.Combine(_work, "data"), ports, new Dictionary<string, string>
+        {
+            ["CDE_LOCAL_REPO_ROOTS"] = Repos,
+            ["Api__PrebuildPublishers__0"] = Publisher,
+            ["Prebuilds__Registry"] = $"127.0.0.1:{registryPort}/prebuilds",
+        });
+        using var ci = await Users.SignInAsync(silo.Api, Publisher);
+        using var ada = await Users.SignInAsync(silo.Api, "ada");
+        await Problems.AssertAsync(await ada.PostAsJsonAsync("/api/prebuilds/build", new { repoUrl = repository.Url }), HttpStatusCode.Forbidden);
+
+        var accepted = await ci.PostAsJsonAsync("/api/prebuilds/build", new { repoUrl = repository.Url });
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        var build = await BuildDoneAsync(ci, accepted.Headers.Location!, silo);
+        Assert.True(build.GetProperty("phase").GetString() == "Succeeded", build.ToString());
+        var image = build.GetProperty("image").GetString()!;
+        _images.Add(image);
+        Assert.StartsWith($"127.0.0.1:{registryPort}/prebuilds/app-", image, StringComparison.Ordinal);
+        var buildEvents = build.GetProperty("events").EnumerateArray().Select(e => e.GetString()!).ToList();
+        Assert.Contains("Running onCreateCommand.", buildEvents);
+        Assert.Contains("Running updateContentCommand.", buildEvents);
+        Assert.DoesNotContain("Running postCreateCommand.", buildEvents);
+        var registered = Assert.Single((await ci.GetFromJsonAsync<JsonElement>($"/api/prebuilds?repo={Uri.EscapeDataString(repository.Url)}")).EnumerateArray());
+        Assert.Equal(image, registered.GetProperty("image").GetString());
+        // The build's container is gone with its build.
+        Assert.DoesNotContain("cde-prebuild-", await DockerCli.RunAsync("ps", "-a", "--format", "{{.Names}}"), StringComparison.Ordinal);
+
+        // A commit after the prebuild, and a machine that has never seen the image.
+        repository.Write("NEWS.md", "after the prebuild\n");
+        var newest = repository.Commit("news");
+        await DockerCli.RunAsync("rmi", "-f", image);
+
+        var (launched, _) = await LaunchAsync(ada, repository.Url, silo);
+        var id = launched.GetProperty("id").GetString()!;
+        Assert.Equal(("Prebuild", image), (launched.GetProperty("imageSource").GetString(), launched.GetProperty("imageDigest").GetString()));
+        await Phases.HooksDoneAsync(ada, id, TimeSpan.FromSeconds(60));
+        var events = await EventsAsync(ada, id);
+        Assert.DoesNotContain(events, e => e.Contains("Running onCreateCommand.", StringComparison.Ordinal) || e.Contains("Running updateContentCommand.", StringComparison.Ordinal));
+        Assert.Contains(events, e => e.Contains("Running postCreateCommand.", StringComparison.Ordinal));
+        Assert.Contains(events, e => e.Contains("Bringing the prebuild's checkout", StringComparison.Ordinal));
+
+        async Task<string> InWorkspace(string command) =>
+            (await DockerCli.RunAsync("exec", "-u", "vscode", "-w", "/workspaces/app", "cde-" + id, "sh", "-c", command)).Trim();
+        var onCreate = (await InWorkspace("cat ~/on-create-runs")).Split('\n');
+        Assert.Single(onCreate);
+        Assert.StartsWith("dev ", onCreate[0], StringComparison.Ordinal);
+        Assert.Equal("updated", await InWorkspace("cat .update-content-runs"));
+        Assert.Equal("post", await InWorkspace("cat ~/post-create-runs"));
+        Assert.True(newest == await InWorkspace("git rev-parse HEAD"), string.Join("\n", events));
+        Assert.Equal("after the prebuild", await InWorkspace("cat NEWS.md"));
+        await DeleteAsync(ada, launched);
+
+        // devcontainer.json changes: the prebuild is stale, passed over with the reason, and the hooks run at launch.
+        repository.Write(".devcontainer/devcontainer.json", Config.Replace("IMAGE", WorkspaceImages.WorkspaceImage, StringComparison.Ordinal).Replace("\"dev\"", "\"test\"", StringComparison.Ordinal));
+        repository.Commit("config");
+        var (stale, staleEvents) = await LaunchAsync(ada, repository.Url, silo);
+        Assert.Equal("DevContainerImage", stale.GetProperty("imageSource").GetString());
+        Assert.Contains(stale.GetProperty("imageNotes").EnumerateArray(), n => n.GetString()!.Contains($"the prebuild {image} was built from another devcontainer.json", StringComparison.Ordinal));
+        Assert.Contains(staleEvents, e => e.Contains("Running onCreateCommand.", StringComparison.Ordinal));
+        await DeleteAsync(ada, stale);
+    }
+
+    private static async Task<JsonElement> BuildDoneAsync(HttpClient ci, Uri location, SiloProcess silo)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(4);
+        while (true)
+        {
+            var build = await ci.GetFromJsonAsync<JsonElement>(location);
+            if (build.GetProperty("phase").GetString() != "Building")
+            {
+                return build;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"The prebuild is still building: {build}\n{silo.Output}");
+            await Task.Delay(250);
+        }
+    }
+
+    [Fact]
     public async Task The_script_refuses_bad_input_before_building_anything()
     {
         var repository = TestRepository.Create(Repos, "plain").Write("README.md", "# no dev container\n");

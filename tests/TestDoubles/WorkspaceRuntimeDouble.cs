@@ -292,6 +292,19 @@ public sealed class WorkspaceRuntimeDouble : IWorkspaceRuntime
         return _instances.TryGetValue(workspaceId, out var instance) && instance.State == InstanceState.Running && instance.IdeStarted;
     }
 
+    /// <summary>Every image saved: its reference by digest (the digest made from the reference), and what was asked.</summary>
+    public ConcurrentQueue<(string WorkspaceId, ImageSave Save)> Saved { get; } = new();
+
+    public async Task<string> SaveImageAsync(string workspaceId, ImageSave save, IProgress<string> log, CancellationToken cancellationToken)
+    {
+        await EnterAsync(nameof(SaveImageAsync), cancellationToken, workspaceId);
+        Get(workspaceId);
+        Saved.Enqueue((workspaceId, save));
+        var digest = $"{save.Repository}@sha256:{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(save.Repository + ":" + save.Tag)))}";
+        Images[digest] = new ImageInfo(digest, null, new Dictionary<string, string>(save.Labels), Digest: digest);
+        return digest;
+    }
+
     public async Task<ImageInfo?> InspectImageAsync(string image, CancellationToken cancellationToken)
     {
         await EnterAsync(nameof(InspectImageAsync), cancellationToken);

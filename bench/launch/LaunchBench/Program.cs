@@ -1,8 +1,10 @@
 // Launch latency of CloudDevEnv workspaces on the local Docker engine: N launches of one repository (a
 // devcontainer.json with an image and a postCreateCommand) through an in-process silo, timed from the grain's
 // CreateAsync to Running and to the IDE answering HTTP on its published port. Each workspace is deleted after it is
-// timed. Usage: LaunchBench <repository folder> <launches>. Prints one line per launch:
-// "<ms to Running> <ms to IDE> <ms to the hooks after waitFor done>".
+// timed. Usage: LaunchBench <repository folder> <launches> [<prebuild registry>]. Prints one line per launch:
+// "<ms to Running> <ms to IDE> <ms to the hooks after waitFor done>". With a registry (e.g. 127.0.0.1:5000/bench), a
+// platform prebuild of the repository is built and pushed there first (its time on standard error), and the launches
+// start from it.
 using System.Diagnostics;
 using System.Security.Cryptography;
 using CloudDevEnv.Contracts.Workspaces;
@@ -16,6 +18,7 @@ using Orleans.TestingHost;
 
 var repository = Path.GetFullPath(args[0]);
 var launches = int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture);
+var prebuildRegistry = args.Length > 2 ? args[2] : null;
 var prefix = $"lbench-{Convert.ToHexString(RandomNumberGenerator.GetBytes(3)).ToLowerInvariant()}-";
 var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
 {
@@ -26,6 +29,7 @@ var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Diction
     ["Runtime:Docker:PullMissingImages"] = "false",
     ["Provisioning:OrphanPolicy"] = "Remove",
     ["Provisioning:ReconcileIdPrefix"] = prefix,
+    ["Prebuilds:Registry"] = prebuildRegistry,
 }).Build();
 
 var builder = new InProcessTestClusterBuilder(1);
@@ -38,6 +42,25 @@ builder.ConfigureSilo((_, silo) =>
 });
 await using var cluster = builder.Build();
 await cluster.DeployAsync();
+if (prebuildRegistry is not null)
+{
+    var build = cluster.Client.GetGrain<CloudDevEnv.Contracts.Prebuilds.IPrebuildBuildGrain>(
+        CloudDevEnv.Contracts.Prebuilds.PrebuildBuildKey.Of("file://" + repository, null));
+    var built = Stopwatch.StartNew();
+    var state = await build.StartAsync("bench");
+    while ((state = (await build.GetAsync())!).Phase == CloudDevEnv.Contracts.Prebuilds.PrebuildBuildPhase.Building)
+    {
+        await Task.Delay(100);
+    }
+
+    if (state.Phase != CloudDevEnv.Contracts.Prebuilds.PrebuildBuildPhase.Succeeded)
+    {
+        throw new InvalidOperationException($"The prebuild failed: {state.Reason}");
+    }
+
+    await Console.Error.WriteLineAsync($"prebuild {state.Image} built in {built.Elapsed.TotalMilliseconds:0} ms");
+}
+
 using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(5) };
 
 for (var i = 0; i < launches; i++)

@@ -22,6 +22,18 @@ public static class PrebuildEndpoints
         public static PrebuildResource From(PrebuildRegistration r) => new(r.RepoUrl, r.Ref, r.Image, r.ConfigHash, r.RegisteredAt, r.RegisteredBy);
     }
 
+    /// <param name="Ref">The branch or tag to build; without it, the default branch.</param>
+    public sealed record BuildPrebuildRequest(string? RepoUrl, string? Ref = null);
+
+    /// <param name="Image">Once it succeeded: the pushed image by digest, as registered.</param>
+    /// <param name="Reason">Once it failed: why.</param>
+    public sealed record PrebuildBuildResource(
+        string RepoUrl, string? Ref, PrebuildBuildPhase Phase, string RequestedBy, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt,
+        string? Image, string? Reason, IReadOnlyList<string> Events)
+    {
+        public static PrebuildBuildResource From(PrebuildBuildStatus s) => new(s.RepoUrl, s.Ref, s.Phase, s.RequestedBy, s.StartedAt, s.FinishedAt, s.Image, s.Reason, s.Events);
+    }
+
     public static IEndpointRouteBuilder MapPrebuildEndpoints(this IEndpointRouteBuilder endpoints)
     {
         var api = endpoints.MapGroup("/api/prebuilds").WithTags("Prebuilds");
@@ -32,6 +44,20 @@ public static class PrebuildEndpoints
             .Produces<PrebuildResource>(StatusCodes.Status201Created)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status403Forbidden);
+        api.MapPost("/build", BuildAsync)
+            .WithName("BuildPrebuild")
+            .WithSummary("Build a repository's prebuild on the platform (image, features, clone, onCreateCommand, updateContentCommand), push it to Prebuilds:Registry and register it.")
+            .Accepts<BuildPrebuildRequest>("application/json")
+            .Produces<PrebuildBuildResource>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        api.MapGet("/build", GetBuildAsync)
+            .WithName("GetPrebuildBuild")
+            .WithSummary("The latest platform build of a repository's prebuild (?repo=<URL>&ref=<ref>), with its events.")
+            .Produces<PrebuildBuildResource>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapGet("/", ListAsync)
             .WithName("ListPrebuilds")
             .WithSummary("The prebuilds registered for a repository (?repo=<URL>), one per ref.")
@@ -75,6 +101,47 @@ public static class PrebuildEndpoints
             .RegisterAsync(new PrebuildRequest(body.Ref, body.Image, body.ConfigHash, user.UserId()));
         return TypedResults.Created($"/api/prebuilds?repo={Uri.EscapeDataString(body.RepoUrl)}", PrebuildResource.From(registration));
     }
+
+    private static async Task<IResult> BuildAsync(
+        HttpRequest request, ClaimsPrincipal user, IGrainFactory grains, IOptions<ApiOptions> options,
+        IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken cancellationToken)
+    {
+        if (MayPublish(user, options.Value) is { } refused)
+        {
+            return refused;
+        }
+
+        var (body, problem) = await RequestBody.ReadAsync<BuildPrebuildRequest>(request, ApiJson.Strict(json.Value.SerializerOptions), cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (string.IsNullOrWhiteSpace(body!.RepoUrl))
+        {
+            return ApiProblems.InvalidField("repoUrl", "repoUrl is required: the repository URL as launches give it.");
+        }
+
+        var gitRef = string.IsNullOrEmpty(body.Ref) ? null : body.Ref;
+        var status = await grains.GetGrain<IPrebuildBuildGrain>(PrebuildBuildKey.Of(body.RepoUrl, gitRef)).StartAsync(user.UserId());
+        return TypedResults.Accepted(BuildLocation(body.RepoUrl, gitRef), PrebuildBuildResource.From(status));
+    }
+
+    private static async Task<IResult> GetBuildAsync(string? repo, string? @ref, IGrainFactory grains)
+    {
+        if (string.IsNullOrWhiteSpace(repo))
+        {
+            return ApiProblems.InvalidField("repo", "repo is required: the repository URL whose prebuild build to show.");
+        }
+
+        var gitRef = string.IsNullOrEmpty(@ref) ? null : @ref;
+        return await grains.GetGrain<IPrebuildBuildGrain>(PrebuildBuildKey.Of(repo, gitRef)).GetAsync() is { } status
+            ? TypedResults.Ok(PrebuildBuildResource.From(status))
+            : ApiProblems.Problem(StatusCodes.Status404NotFound, "No such prebuild build.", $"No prebuild of {repo} at {gitRef ?? "the default branch"} was built here.", "prebuild-build-not-found");
+    }
+
+    private static string BuildLocation(string repo, string? gitRef) =>
+        $"/api/prebuilds/build?repo={Uri.EscapeDataString(repo)}{(gitRef is null ? string.Empty : $"&ref={Uri.EscapeDataString(gitRef)}")}";
 
     private static async Task<IResult> ListAsync(string? repo, IGrainFactory grains)
     {

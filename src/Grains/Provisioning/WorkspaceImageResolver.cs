@@ -28,8 +28,9 @@ public sealed partial class WorkspaceImageResolver(
 {
     private WorkspaceOptions Options => workspaceOptions.Value;
 
+    /// <param name="usePrebuild">False for the build of a prebuild, which must not start from an older one.</param>
     public async Task<ResolvedLaunch> ResolveAsync(
-        string workspaceId, WorkspaceSpec spec, RepositoryUrl repository, IProgress<string> log, CancellationToken cancellationToken)
+        string workspaceId, WorkspaceSpec spec, RepositoryUrl repository, IProgress<string> log, CancellationToken cancellationToken, bool usePrebuild = true)
     {
         List<string> notes = [];
         RepositorySnapshot? snapshot = null;
@@ -69,7 +70,12 @@ public sealed partial class WorkspaceImageResolver(
                         keepInstanceRunning: false);
             }
 
-            var (image, source, build) = await ChooseAsync(spec, config, compose, notes, usePrebuild: true);
+            if (!usePrebuild)
+            {
+                notes.Add("prebuilds are not used: this builds one");
+            }
+
+            var (image, source, build) = await ChooseAsync(spec, config, compose, notes, usePrebuild);
             log.Report($"Using image {image} ({source}).");
             PreparedImage prepared;
             try
@@ -137,7 +143,7 @@ public sealed partial class WorkspaceImageResolver(
             }
 
             LogResolved(workspaceId, resolution.Image, source, plan.ConfigPath);
-            return new ResolvedLaunch(resolution, plan);
+            return new ResolvedLaunch(resolution, plan, ConfigHash(config));
         }
         finally
         {

@@ -25,10 +25,12 @@ public sealed partial class WorkspaceProvisioner(
     private WorkspaceOptions Options => options.Value;
 
     /// <summary>The Building step: the image and what devcontainer.json asks of the later steps.</summary>
-    public async Task<ResolvedLaunch> ResolveAsync(string workspaceId, WorkspaceSpec spec, IProgress<string> log, CancellationToken cancellationToken)
+    /// <param name="usePrebuild">False for the build of a prebuild, which must not start from an older one.</param>
+    public async Task<ResolvedLaunch> ResolveAsync(
+        string workspaceId, WorkspaceSpec spec, IProgress<string> log, CancellationToken cancellationToken, bool usePrebuild = true)
     {
         var repository = ParseRepository(spec);
-        var launch = await resolver.ResolveAsync(workspaceId, spec, repository, log, cancellationToken);
+        var launch = await resolver.ResolveAsync(workspaceId, spec, repository, log, cancellationToken, usePrebuild);
         return launch with { Plan = launch.Plan with { Repository = repository } };
     }
 
@@ -92,21 +94,12 @@ public sealed partial class WorkspaceProvisioner(
         {
             await CloneAsync(workspaceId, spec, repository, plan, log, cancellationToken);
         }
-
-        // Features' entrypoints (a daemon a feature installed) come first, at every start, as the container's own
-        // entrypoint would run them; each as root, bounded, given `true` as the command it would exec.
-        foreach (var entrypoint in plan.Entrypoints)
+        else if (image?.Source == ImageSource.Prebuild)
         {
-            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            bounded.CancelAfter(TimeSpan.FromMinutes(1));
-            log.Report($"Running the feature entrypoint {entrypoint}.");
-            var started = await runtime.ExecAsync(workspaceId, new ExecRequest(["/bin/sh", "-c", $"{entrypoint} true"], User: "0"), log, bounded.Token);
-            if (started.ExitCode != 0)
-            {
-                log.Report($"The feature entrypoint {entrypoint} ended with exit code {started.ExitCode}.");
-            }
+            await UpdatePrebuiltCheckoutAsync(workspaceId, spec, repository, plan, log, cancellationToken);
         }
 
+        await RunEntrypointsAsync(workspaceId, plan, log, cancellationToken);
         var remoteEnv = await RemoteEnvironmentAsync(workspaceId, plan, userEnvironment, cancellationToken);
         var (before, after) = plan.SplitHooks();
 
@@ -142,6 +135,132 @@ public sealed partial class WorkspaceProvisioner(
 
         var remoteEnv = await RemoteEnvironmentAsync(workspaceId, plan, userEnvironment, cancellationToken);
         await Runner().RunAsync(workspaceId, plan, after, remoteEnv, log, cancellationToken);
+    }
+
+    /// <summary>The build of a prebuild: an instance without volumes (so that saving it keeps every file) from the
+    /// resolved image, the repository cloned into it, and the hooks a prebuild may run ahead of every launch
+    /// (onCreateCommand and updateContentCommand, features' included) run as a launch runs them, their markers left in
+    /// the image so that a launch from it skips them. Nobody's variables or secrets are in it: everyone who launches
+    /// the repository runs the image.</summary>
+    public async Task PrebuildAsync(string workspaceId, WorkspaceSpec spec, ResolvedLaunch launch, IProgress<string> log, CancellationToken cancellationToken)
+    {
+        var plan = launch.Plan;
+        var repository = plan.Repository ?? ParseRepository(spec);
+        if (plan.Companions.Count > 0)
+        {
+            throw new WorkspaceFailure(
+                "A Docker Compose configuration cannot be prebuilt: its hooks may need the other services, which a prebuild does not run.", keepInstanceRunning: false);
+        }
+
+        var instance = await runtime.CreateAsync(
+            new InstanceSpec(
+                workspaceId,
+                spec.Owner,
+                launch.Image.Image,
+                Command: null,
+                plan.ContainerEnv,
+                Gateway: null,
+                Mounts: [],
+                new InstanceResources(spec.Resources!.Cpus, spec.Resources.MemoryBytes),
+                User: plan.ContainerUser,
+                CapAdd: plan.CapAdd,
+                SecurityOptions: plan.SecurityOptions,
+                ShmSizeBytes: plan.ShmSizeBytes,
+                Ephemeral: true),
+            cancellationToken);
+        if (instance.State != InstanceState.Running)
+        {
+            await runtime.StartAsync(workspaceId, cancellationToken);
+        }
+
+        await CloneAsync(workspaceId, spec, repository, plan, log, cancellationToken);
+        await RunEntrypointsAsync(workspaceId, plan, log, cancellationToken);
+        var remoteEnv = await RemoteEnvironmentAsync(workspaceId, plan, new Dictionary<string, string>(), cancellationToken);
+        var ahead = plan.Hooks.Where(h => h.Stage is DevContainers.LifecycleHook.OnCreateCommand or DevContainers.LifecycleHook.UpdateContentCommand).ToList();
+        await Runner().RunAsync(workspaceId, plan, ahead, remoteEnv, log, cancellationToken);
+
+        var marked = await runtime.ExecAsync(
+            workspaceId,
+            new ExecRequest(["/bin/sh", "-c", $"git -C \"$1\" rev-parse HEAD > {PrebuiltMarker}", "cde-prebuilt", plan.WorkspaceFolder], User: plan.RemoteUser),
+            NullProgress.Instance,
+            cancellationToken);
+        if (marked.ExitCode != 0)
+        {
+            throw new WorkspaceRuntimeException($"Marking the prebuild's checkout failed (exit {marked.ExitCode}): {marked.OutputTail.Trim()}", isPermanent: false);
+        }
+    }
+
+    /// <summary>In a prebuild's image: the commit its checkout is at. A launch from it brings the checkout up to date
+    /// (the clone it skips) and removes the marker.</summary>
+    internal const string PrebuiltMarker = "/tmp/.clouddevenv-prebuilt";
+
+    /// <summary>A workspace from a prebuild finds the prebuild's checkout in its folder (a fresh volume takes the
+    /// image's files): it is moved to the ref's newest commit instead of cloned. Both clones are shallow, so there is no
+    /// shared history to fast-forward along: <c>git reset --keep</c> moves the branch and the files it changed, and keeps
+    /// what the hooks made (untracked files, dependencies). When that cannot be done (a hook changed a file the new
+    /// commits change too, the repository cannot be reached), the workspace goes on at the prebuild's commit and says
+    /// so.</summary>
+    private async Task UpdatePrebuiltCheckoutAsync(
+        string workspaceId, WorkspaceSpec spec, RepositoryUrl repository, WorkspacePlan plan, IProgress<string> log, CancellationToken cancellationToken)
+    {
+        var marker = await runtime.ExecAsync(workspaceId, new ExecRequest(["cat", PrebuiltMarker], User: plan.RemoteUser), NullProgress.Instance, cancellationToken);
+        if (marker.ExitCode != 0)
+        {
+            return;
+        }
+
+        var folder = plan.WorkspaceFolder.TrimEnd('/');
+        var user = plan.RemoteUser is { } u && !IsRoot(u) ? u : null;
+        log.Report($"Bringing the prebuild's checkout (at {marker.OutputTail.Trim()}) up to date{(spec.Ref is null ? string.Empty : $" with {spec.Ref}")}.");
+        ExecResult merged;
+        if (repository.LocalPath is not null)
+        {
+            // A repository on this host never reaches the workspace: a fresh checkout of it does, and is fetched from.
+            var staging = folder[..(folder.LastIndexOf('/') + 1)] + ".cde-update-" + folder[(folder.LastIndexOf('/') + 1)..];
+            await RootAsync(workspaceId, ["rm", "-rf", "--", staging], cancellationToken);
+            try
+            {
+                await ContainerCheckout.Create(runtime, provisioningOptions.Value, Options, logger)
+                    .CopyIntoAsync(workspaceId, spec, repository, staging, user, log, cancellationToken);
+                merged = await runtime.ExecAsync(workspaceId, new ExecRequest(
+                    ["/bin/sh", "-c", "git -C \"$1\" fetch --quiet --no-tags --update-shallow \"$2\" HEAD && git -C \"$1\" reset --quiet --keep FETCH_HEAD", "cde-update", folder, staging],
+                    GitClone.Environment, User: plan.RemoteUser), log, cancellationToken);
+            }
+            finally
+            {
+                await RootAsync(workspaceId, ["rm", "-rf", "--", staging], CancellationToken.None, allowFailure: true);
+            }
+        }
+        else
+        {
+            merged = await runtime.ExecAsync(workspaceId, new ExecRequest(
+                ["/bin/sh", "-c", "git -C \"$1\" fetch --quiet --no-tags --update-shallow origin \"$2\" && git -C \"$1\" reset --quiet --keep FETCH_HEAD", "cde-update", folder, spec.Ref ?? "HEAD"],
+                GitClone.Environment, User: plan.RemoteUser), log, cancellationToken);
+        }
+
+        if (merged.ExitCode != 0)
+        {
+            log.Report($"The prebuild's checkout could not be brought up to date (exit {merged.ExitCode}): {merged.OutputTail.Trim()}. It stays at the prebuild's commit; pull by hand.");
+        }
+
+        await runtime.ExecAsync(workspaceId, new ExecRequest(["rm", "-f", PrebuiltMarker], User: plan.RemoteUser), NullProgress.Instance, cancellationToken);
+    }
+
+    /// <summary>Features' entrypoints (a daemon a feature installed), at every start, as the container's own entrypoint
+    /// would run them; each as root, bounded, given `true` as the command it would exec.</summary>
+    private async Task RunEntrypointsAsync(string workspaceId, WorkspacePlan plan, IProgress<string> log, CancellationToken cancellationToken)
+    {
+        foreach (var entrypoint in plan.Entrypoints)
+        {
+            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            bounded.CancelAfter(TimeSpan.FromMinutes(1));
+            log.Report($"Running the feature entrypoint {entrypoint}.");
+            var started = await runtime.ExecAsync(workspaceId, new ExecRequest(["/bin/sh", "-c", $"{entrypoint} true"], User: "0"), log, bounded.Token);
+            if (started.ExitCode != 0)
+            {
+                log.Report($"The feature entrypoint {entrypoint} ended with exit code {started.ExitCode}.");
+            }
+        }
     }
 
     private LifecycleRunner Runner() => new(runtime, provisioningOptions.Value.FailureTailLines, logger);
