@@ -84,6 +84,26 @@ public sealed class PrebuildApiTests(HostFixture host)
         Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/api/prebuilds", new { repoUrl = repo, image = "ghcr.io/octo/x:1" })).StatusCode);
     }
 
+    [Fact]
+    public async Task A_platform_build_needs_a_publisher_a_registry_and_a_valid_request_and_a_refusal_starts_nothing()
+    {
+        var repo = $"https://github.com/octo/build-{Guid.NewGuid():N}";
+        using var someone = await host.SignInAsync(Users.NewName());
+        await Problems.AssertAsync(await someone.PostAsJsonAsync("/api/prebuilds/build", new { repoUrl = repo }), HttpStatusCode.Forbidden);
+
+        using var ci = await PublisherAsync();
+        await Problems.AssertAsync(await ci.PostAsJsonAsync("/api/prebuilds/build", new { }), HttpStatusCode.BadRequest, "repoUrl");
+        await Problems.AssertAsync(await ci.PostAsJsonAsync("/api/prebuilds/build", new { repoUrl = "http://plain.example/x" }), HttpStatusCode.BadRequest, "repoUrl");
+        await Problems.AssertAsync(await ci.PostAsJsonAsync("/api/prebuilds/build", new { repoUrl = repo, @ref = "-x" }), HttpStatusCode.BadRequest, "ref");
+
+        // This host names no Prebuilds:Registry: there is nowhere to push a build to.
+        var conflict = await ci.PostAsJsonAsync("/api/prebuilds/build", new { repoUrl = repo });
+        await Problems.AssertAsync(conflict, HttpStatusCode.Conflict);
+        Assert.Empty(host.Runtime.Saved);
+        await Problems.AssertAsync(await ci.GetAsync($"/api/prebuilds/build?repo={Uri.EscapeDataString(repo)}"), HttpStatusCode.NotFound);
+        await Problems.AssertAsync(await ci.GetAsync("/api/prebuilds/build"), HttpStatusCode.BadRequest, "repo");
+    }
+
     private static async Task<JsonElement> LaunchAsync(HttpClient user, string repo, string? gitRef)
     {
         var created = await user.PostAsJsonAsync("/api/workspaces", gitRef is null ? new { repoUrl = repo } : (object)new { repoUrl = repo, @ref = gitRef });

@@ -50,12 +50,6 @@ public sealed partial class PrebuildBuildGrain(
         }
 
         var (repoUrl, gitRef) = PrebuildBuildKey.Parse(this.GetPrimaryKeyString());
-        if (string.IsNullOrEmpty(Options.Registry))
-        {
-            throw new WorkspaceRejectedException(WorkspaceRejection.Conflict,
-                "This platform builds no prebuilds: no registry to push them to is configured (Prebuilds:Registry). Register those of a prebuild workflow instead (POST /api/prebuilds).");
-        }
-
         if (!RepositoryUrl.TryParse(repoUrl, workspaceOptions.Value.LocalRepoRoots, out _, out var error))
         {
             throw new WorkspaceRejectedException(WorkspaceRejection.Invalid, error, "repoUrl");
@@ -65,6 +59,12 @@ public sealed partial class PrebuildBuildGrain(
         {
             throw new WorkspaceRejectedException(WorkspaceRejection.Invalid,
                 "ref must be a branch or tag name (letters, digits, '.', '_', '-', '/' and '+'; not starting with '-').", "ref");
+        }
+
+        if (string.IsNullOrEmpty(Options.Registry))
+        {
+            throw new WorkspaceRejectedException(WorkspaceRejection.Conflict,
+                "This platform builds no prebuilds: no registry to push them to is configured (Prebuilds:Registry). Register those of a prebuild workflow instead (POST /api/prebuilds).");
         }
 
         lock (_events)
