@@ -25,6 +25,11 @@ public sealed partial class ApiOptions : IValidatableObject
     /// <summary>Users (besides admins) who may register prebuilds, e.g. the user whose API token a prebuild workflow holds.</summary>
     public List<string> PrebuildPublishers { get; set; } = [];
 
+    /// <summary>The secret of the GitHub push webhook (<c>POST /api/prebuilds/webhook</c>), which rebuilds the platform's
+    /// prebuilds of a pushed branch; GitHub signs each delivery with it. Unset: the platform takes no webhooks.</summary>
+    [MinLength(16, ErrorMessage = "Api:PrebuildWebhookSecret must be at least 16 characters: it is all that stands between anyone and a rebuild.")]
+    public string? PrebuildWebhookSecret { get; set; }
+
     /// <summary>The sizes users may ask for by name; when none is configured, <see cref="DefaultMachineClasses"/>. A launch
     /// that names none gets the workspaces' defaults (Workspaces:DefaultCpus, Workspaces:DefaultMemoryBytes).</summary>
     public Dictionary<string, MachineClass> MachineClasses { get; set; } = [];

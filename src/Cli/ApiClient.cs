@@ -58,10 +58,10 @@ public sealed class ApiClient(HttpClient http)
         return all;
     }
 
-    /// <summary>The workspace's events (Server-Sent Events) as (kind, event), until the stream ends.</summary>
-    public async IAsyncEnumerable<(string Kind, JsonElement Event)> EventsAsync(string id, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>An events stream (Server-Sent Events: a workspace's, a prebuild build's) as (kind, event), until it ends.</summary>
+    public async IAsyncEnumerable<(string Kind, JsonElement Event)> EventsAsync(string path, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/workspaces/{Uri.EscapeDataString(id)}/events");
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
         using var response = await SendOrThrowAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));

@@ -28,6 +28,8 @@ public static class Cde
           cde snapshot <id>                       snapshot its /workspaces folder now (it must be running)
           cde snapshots <id>                      its kept snapshots, newest first
           cde restore <id> <snapshot>             start it (stopped) with /workspaces as in that snapshot
+          cde prebuild <repository> [--ref <ref>] build its prebuild on the platform (or follow the one under way),
+                                                  print what it does, then the image it registered
         Every command takes --json (the API's JSON, for scripts).
         Exit status: 0 done, 1 failed, 2 usage, 3 not found, 4 not logged in or refused the token.
         """;
@@ -72,6 +74,7 @@ public static class Cde
                 "snapshot" => await SnapshotAsync(api, command, stdout, cancellationToken),
                 "snapshots" => await SnapshotsAsync(api, command, stdout, cancellationToken),
                 "restore" => await RestoreAsync(api, command, stdout, cancellationToken),
+                "prebuild" => await PrebuildAsync(api, command, stdout, cancellationToken),
                 "exec" => throw new CliException(ExitCodes.Failure, "cde exec: the API offers no way to run a command in a workspace yet; open its IDE's terminal (cde open)."),
                 _ => throw new CliException(ExitCodes.Usage, $"Unknown command '{command.Name}'; `cde help` lists them."),
             };
@@ -177,7 +180,7 @@ public static class Cde
 
         var phase = created.GetProperty("phase").GetString();
         string? reason = null;
-        await foreach (var (kind, evt) in api.EventsAsync(id, cancellationToken))
+        await foreach (var (kind, evt) in api.EventsAsync($"/api/workspaces/{Uri.EscapeDataString(id)}/events", cancellationToken))
         {
             var message = evt.GetProperty("message").GetString() ?? string.Empty;
             if (kind == "phase")
@@ -349,12 +352,54 @@ public static class Cde
         }
 
         await api.GetAsync(WorkspacePath(command), cancellationToken);
-        await foreach (var (_, evt) in api.EventsAsync(command.Argument(0, "workspace id"), cancellationToken))
+        await foreach (var (_, evt) in api.EventsAsync($"/api/workspaces/{Uri.EscapeDataString(command.Argument(0, "workspace id"))}/events", cancellationToken))
         {
             await WriteAsync(evt);
         }
 
         return ExitCodes.Ok;
+    }
+
+    /// <summary>Starts a platform prebuild build (a publisher's token), or finds the one under way, and follows its events
+    /// to its end: 0 once its image is registered, 1 with its reason when it failed.</summary>
+    private static async Task<int> PrebuildAsync(ApiClient api, CommandLine command, TextWriter stdout, CancellationToken cancellationToken)
+    {
+        var repository = command.Argument(0, "repository");
+        var gitRef = command.Value("ref");
+        var json = command.Flags.Contains("json");
+        await api.SendAsync(HttpMethod.Post, "/api/prebuilds/build", new { repoUrl = repository, @ref = gitRef }, null, cancellationToken);
+        var query = $"?repo={Uri.EscapeDataString(repository)}{(gitRef is null ? string.Empty : $"&ref={Uri.EscapeDataString(gitRef)}")}";
+        await foreach (var (kind, evt) in api.EventsAsync("/api/prebuilds/build/events" + query, cancellationToken))
+        {
+            if (kind != "end")
+            {
+                if (!json)
+                {
+                    await stdout.WriteLineAsync(evt.GetProperty("message").GetString());
+                }
+
+                continue;
+            }
+
+            if (json)
+            {
+                await stdout.WriteLineAsync(JsonSerializer.Serialize(evt, CliJson.Options));
+            }
+
+            if (evt.GetProperty("phase").GetString() != "Succeeded")
+            {
+                throw new CliException(ExitCodes.Failure, $"The prebuild failed: {evt.GetProperty("reason").GetString()}");
+            }
+
+            if (!json)
+            {
+                await stdout.WriteLineAsync($"Prebuilt {evt.GetProperty("image").GetString()}: launches of {repository} at {gitRef ?? "its default branch"} start from it.");
+            }
+
+            return ExitCodes.Ok;
+        }
+
+        throw new CliException(ExitCodes.Failure, "The build's event stream ended before the build did; `cde prebuild` again follows it.");
     }
 
     private static async Task<int> PortsAsync(ApiClient api, CommandLine command, TextWriter stdout, CancellationToken cancellationToken)

@@ -39,6 +39,7 @@ public static class GrainsServiceCollectionExtensions
             .Bind(configuration.GetSection(Prebuilds.PrebuildOptions.SectionName))
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<Prebuilds.PrebuildOptions>, Prebuilds.PrebuildOptionsValidator>();
         services.AddOptions<DevContainerPolicyOptions>()
             .Bind(configuration.GetSection(DevContainerPolicyOptions.SectionName))
             .ValidateDataAnnotations()

@@ -19,6 +19,9 @@ public sealed class HostFixture : IAsyncLifetime
     /// <summary>The user named in Auth:Admins.</summary>
     public const string Admin = "root-admin";
 
+    /// <summary>The host's Api:PrebuildWebhookSecret.</summary>
+    public const string WebhookSecret = "the-push-webhook-secret";
+
     /// <summary>The user named in Api:PrebuildPublishers (a CI account).</summary>
     public const string PrebuildPublisher = "ci-prebuilds";
 
@@ -59,6 +62,7 @@ public sealed class HostFixture : IAsyncLifetime
             "--Workspaces:HealthCheckInterval=00:00:00.200",
             $"--Auth:Admins:0={Admin}",
             $"--Api:PrebuildPublishers:0={PrebuildPublisher}",
+            $"--Api:PrebuildWebhookSecret={WebhookSecret}",
             $"--Api:CreateLimit={CreateLimit}",
             "--Api:CreateLimitWindow=01:00:00",
         ]);

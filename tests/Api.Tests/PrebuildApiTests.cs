@@ -104,6 +104,66 @@ public sealed class PrebuildApiTests(HostFixture host)
         await Problems.AssertAsync(await ci.GetAsync("/api/prebuilds/build"), HttpStatusCode.BadRequest, "repo");
     }
 
+    [Fact]
+    public async Task The_push_webhook_takes_only_deliveries_signed_with_its_secret_and_rebuilds_only_what_this_platform_built()
+    {
+        var repo = $"https://github.com/octo/hook-{Guid.NewGuid():N}";
+        var push = $$$"""{"ref":"refs/heads/main","deleted":false,"repository":{"clone_url":"{{{repo}}}.git","html_url":"{{{repo}}}","default_branch":"main"}}""";
+
+        await Problems.AssertAsync(await DeliverAsync("push", push, signature: null), HttpStatusCode.Unauthorized);
+        await Problems.AssertAsync(await DeliverAsync("push", push, Sign(push, "another-secret-entirely")), HttpStatusCode.Unauthorized);
+        await Problems.AssertAsync(await DeliverAsync("push", push, "sha256=not-hex"), HttpStatusCode.Unauthorized);
+        // Signed for one body, sent with another.
+        await Problems.AssertAsync(await DeliverAsync("push", push.Replace("main", "evil", StringComparison.Ordinal), Sign(push, HostFixture.WebhookSecret)), HttpStatusCode.Unauthorized);
+        await Problems.AssertAsync(await DeliverAsync("push", push, Sign(push, HostFixture.WebhookSecret), "application/x-www-form-urlencoded"), HttpStatusCode.UnsupportedMediaType);
+        await Problems.AssertAsync(await DeliverAsync("push", "{\"ref\": [", Sign("{\"ref\": [", HostFixture.WebhookSecret)), HttpStatusCode.BadRequest, "body");
+
+        Assert.Equal("pong", (await ResultAsync(await DeliverAsync("ping", "{}", Sign("{}", HostFixture.WebhookSecret)), HttpStatusCode.OK)).GetProperty("message").GetString());
+        var issue = await ResultAsync(await DeliverAsync("issues", push, Sign(push, HostFixture.WebhookSecret)), HttpStatusCode.OK);
+        Assert.Contains("'issues' is ignored", issue.GetProperty("message").GetString(), StringComparison.Ordinal);
+
+        // A workflow's prebuild is the workflow's to rebuild: a push starts no platform build for it.
+        using var ci = await PublisherAsync();
+        Assert.Equal(HttpStatusCode.Created, (await ci.PostAsJsonAsync("/api/prebuilds", new { repoUrl = repo, image = "ghcr.io/octo/hook:1" })).StatusCode);
+        var nothing = await ResultAsync(await DeliverAsync("push", push, Sign(push, HostFixture.WebhookSecret)), HttpStatusCode.OK);
+        Assert.Empty(nothing.GetProperty("builds").EnumerateArray());
+        Assert.Contains("No prebuild of this platform's follows", nothing.GetProperty("message").GetString(), StringComparison.Ordinal);
+        await Problems.AssertAsync(await ci.GetAsync($"/api/prebuilds/build?repo={Uri.EscapeDataString(repo)}"), HttpStatusCode.NotFound);
+        Assert.Empty(host.Runtime.Saved);
+    }
+
+    [Fact]
+    public async Task A_build_event_stream_needs_a_repository_that_was_built_here()
+    {
+        using var ci = await PublisherAsync();
+        await Problems.AssertAsync(await ci.GetAsync("/api/prebuilds/build/events"), HttpStatusCode.BadRequest, "repo");
+        await Problems.AssertAsync(await ci.GetAsync($"/api/prebuilds/build/events?repo={Uri.EscapeDataString($"https://github.com/octo/none-{Guid.NewGuid():N}")}"), HttpStatusCode.NotFound);
+        await Problems.AssertAsync(await host.Http.GetAsync("/api/prebuilds/build/events?repo=x"), HttpStatusCode.Unauthorized);
+    }
+
+    private static string Sign(string payload, string secret) =>
+        "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(payload)));
+
+    /// <summary>A delivery as GitHub makes it: no user, the event's name and the body's signature in headers.</summary>
+    private async Task<HttpResponseMessage> DeliverAsync(string kind, string payload, string? signature, string mediaType = "application/json")
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/prebuilds/webhook") { Content = new StringContent(payload, Encoding.UTF8, mediaType) };
+        request.Headers.Add("X-GitHub-Event", kind);
+        if (signature is not null)
+        {
+            request.Headers.Add("X-Hub-Signature-256", signature);
+        }
+
+        return await host.Http.SendAsync(request);
+    }
+
+    private static async Task<JsonElement> ResultAsync(HttpResponseMessage response, HttpStatusCode status)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == status, $"Expected {(int)status} but got {(int)response.StatusCode}: {text}");
+        return JsonDocument.Parse(text).RootElement;
+    }
+
     private static async Task<JsonElement> LaunchAsync(HttpClient user, string repo, string? gitRef)
     {
         var created = await user.PostAsJsonAsync("/api/workspaces", gitRef is null ? new { repoUrl = repo } : (object)new { repoUrl = repo, @ref = gitRef });

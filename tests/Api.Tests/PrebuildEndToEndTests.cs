@@ -142,6 +142,7 @@ public sealed partial class PrebuildEndToEndTests : IAsyncLifetime
             ["CDE_LOCAL_REPO_ROOTS"] = Repos,
             ["Api__PrebuildPublishers__0"] = Publisher,
             ["Prebuilds__Registry"] = $"127.0.0.1:{registryPort}/prebuilds",
+            ["Api__PrebuildWebhookSecret"] = WebhookSecret,
         });
         using var ci = await Users.SignInAsync(silo.Api, Publisher);
         using var ada = await Users.SignInAsync(silo.Api, "ada");
@@ -149,12 +150,15 @@ public sealed partial class PrebuildEndToEndTests : IAsyncLifetime
 
         var accepted = await ci.PostAsJsonAsync("/api/prebuilds/build", new { repoUrl = repository.Url });
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
-        var build = await BuildDoneAsync(ci, accepted.Headers.Location!, silo);
-        Assert.True(build.GetProperty("phase").GetString() == "Succeeded", build.ToString());
-        var image = build.GetProperty("image").GetString()!;
+        var (end, streamed) = await FollowBuildAsync(ci, repository.Url, silo);
+        Assert.True(end.GetProperty("phase").GetString() == "Succeeded", end.ToString());
+        var image = end.GetProperty("image").GetString()!;
         _images.Add(image);
         Assert.StartsWith($"127.0.0.1:{registryPort}/prebuilds/app-", image, StringComparison.Ordinal);
+        var build = await ci.GetFromJsonAsync<JsonElement>(accepted.Headers.Location!);
         var buildEvents = build.GetProperty("events").EnumerateArray().Select(e => e.GetString()!).ToList();
+        // The stream said, line by line as it happened, what the finished build's status keeps.
+        Assert.Equal(buildEvents, streamed);
         Assert.Contains("Running onCreateCommand.", buildEvents);
         Assert.Contains("Running updateContentCommand.", buildEvents);
         Assert.DoesNotContain("Running postCreateCommand.", buildEvents);
@@ -196,22 +200,83 @@ public sealed partial class PrebuildEndToEndTests : IAsyncLifetime
         Assert.Contains(stale.GetProperty("imageNotes").EnumerateArray(), n => n.GetString()!.Contains($"the prebuild {image} was built from another devcontainer.json", StringComparison.Ordinal));
         Assert.Contains(staleEvents, e => e.Contains("Running onCreateCommand.", StringComparison.Ordinal));
         await DeleteAsync(ada, stale);
+
+        // GitHub's push webhook for the default branch rebuilds it: the next launch uses the fresh prebuild again. A
+        // delivery signed with another secret starts nothing.
+        var push = $$$"""{"ref":"refs/heads/main","before":"0","after":"1","deleted":false,"repository":{"clone_url":"{{{repository.Url}}}","html_url":null,"default_branch":"main"}}""";
+        Assert.Equal(HttpStatusCode.Unauthorized, (await PushAsync(silo.Api, push, "not-the-webhook-secret")).StatusCode);
+        var delivered = await PushAsync(silo.Api, push, WebhookSecret);
+        Assert.Equal(HttpStatusCode.Accepted, delivered.StatusCode);
+        var rebuilding = Assert.Single((await delivered.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("builds").EnumerateArray());
+        Assert.Equal("github-push", rebuilding.GetProperty("requestedBy").GetString());
+        // cde follows the build under way (it starts none of its own) to its end.
+        var (_, cliToken) = await Users.CreateTokenAsync(ci, "cli");
+        var output = new StringWriter();
+        var errors = new StringWriter();
+        var cli = new Dictionary<string, string> { ["HOME"] = _work, ["CDE_URL"] = silo.Api.ToString(), ["CDE_TOKEN"] = cliToken };
+        var exit = await CloudDevEnv.Cli.Cde.RunAsync(["prebuild", repository.Url], output, errors, name => cli.GetValueOrDefault(name), piped: true, CancellationToken.None);
+        Assert.True(exit == 0, $"{output}\n{errors}\n{silo.Output}");
+        Assert.Contains("Running onCreateCommand.", output.ToString(), StringComparison.Ordinal);
+        var rebuilt = await ci.GetFromJsonAsync<JsonElement>($"/api/prebuilds/build?repo={Uri.EscapeDataString(repository.Url)}");
+        Assert.Equal(("Succeeded", "github-push"), (rebuilt.GetProperty("phase").GetString(), rebuilt.GetProperty("requestedBy").GetString()));
+        var fresh = rebuilt.GetProperty("image").GetString()!;
+        Assert.Contains($"Prebuilt {fresh}: launches of {repository.Url} at its default branch start from it.", output.ToString(), StringComparison.Ordinal);
+        _images.Add(fresh);
+        Assert.NotEqual(image, fresh);
+        var (again, againEvents) = await LaunchAsync(ada, repository.Url, silo);
+        Assert.Equal(("Prebuild", fresh), (again.GetProperty("imageSource").GetString(), again.GetProperty("imageDigest").GetString()));
+        Assert.DoesNotContain(againEvents, e => e.Contains("Running onCreateCommand.", StringComparison.Ordinal));
+        await DeleteAsync(ada, again);
     }
 
-    private static async Task<JsonElement> BuildDoneAsync(HttpClient ci, Uri location, SiloProcess silo)
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(4);
-        while (true)
-        {
-            var build = await ci.GetFromJsonAsync<JsonElement>(location);
-            if (build.GetProperty("phase").GetString() != "Building")
-            {
-                return build;
-            }
+    private const string WebhookSecret = "a-webhook-secret-for-the-test";
 
-            Assert.True(DateTime.UtcNow < deadline, $"The prebuild is still building: {build}\n{silo.Output}");
-            await Task.Delay(250);
+    private static async Task<HttpResponseMessage> PushAsync(Uri api, string payload, string secret)
+    {
+        using var anonymous = new HttpClient { BaseAddress = api };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/prebuilds/webhook") { Content = new StringContent(payload, System.Text.Encoding.UTF8, "application/json") };
+        request.Headers.Add("X-GitHub-Event", "push");
+        request.Headers.Add("X-Hub-Signature-256", "sha256=" + Convert.ToHexStringLower(
+            System.Security.Cryptography.HMACSHA256.HashData(System.Text.Encoding.UTF8.GetBytes(secret), System.Text.Encoding.UTF8.GetBytes(payload))));
+        return await anonymous.SendAsync(request);
+    }
+
+    /// <summary>Follows the build's event stream to its end: the log lines as they came, and the finished build.</summary>
+    private static async Task<(JsonElement End, List<string> Log)> FollowBuildAsync(HttpClient ci, string repo, SiloProcess silo)
+    {
+        var log = new List<string>();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        try
+        {
+            using var stream = await ci.GetStreamAsync($"/api/prebuilds/build/events?repo={Uri.EscapeDataString(repo)}", timeout.Token);
+            using var reader = new StreamReader(stream);
+            string? kind = null;
+            while (await reader.ReadLineAsync(timeout.Token) is { } line)
+            {
+                if (line.StartsWith("event: ", StringComparison.Ordinal))
+                {
+                    kind = line[7..];
+                }
+                else if (line.StartsWith("data: ", StringComparison.Ordinal))
+                {
+                    var data = JsonDocument.Parse(line[6..]).RootElement.Clone();
+                    if (kind == "end")
+                    {
+                        return (data, log);
+                    }
+
+                    Assert.Equal(log.Count + 1, data.GetProperty("number").GetInt64());
+                    log.Add(data.GetProperty("message").GetString()!);
+                }
+            }
         }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            Assert.Fail($"The prebuild is still building after 4 min: {string.Join('\n', log)}\n{silo.Output}");
+        }
+
+        Assert.Fail($"The build's event stream closed before its end: {string.Join('\n', log)}\n{silo.Output}");
+        return default;
     }
 
     [Fact]

@@ -58,6 +58,21 @@ public static class PrebuildEndpoints
             .Produces<PrebuildBuildResource>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/build/events", PrebuildBuildEventStream.StreamAsync)
+            .WithName("StreamPrebuildBuildEvents")
+            .WithSummary("Server-Sent Events of a platform build (?repo=<URL>&ref=<ref>): each line it logs (event: log), then its outcome (event: end).")
+            .Produces<PrebuildBuildEventStream.PrebuildBuildEventResource>(StatusCodes.Status200OK, "text/event-stream")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapPost("/webhook", PrebuildWebhookEndpoint.ReceiveAsync)
+            .AllowAnonymous()
+            .WithName("PrebuildPushWebhook")
+            .WithSummary("GitHub's push webhook, signed with Api:PrebuildWebhookSecret: rebuilds this platform's prebuilds of the pushed branch or tag.")
+            .Produces<PrebuildWebhookEndpoint.PrebuildWebhookResult>()
+            .Produces<PrebuildWebhookEndpoint.PrebuildWebhookResult>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapGet("/", ListAsync)
             .WithName("ListPrebuilds")
             .WithSummary("The prebuilds registered for a repository (?repo=<URL>), one per ref.")
@@ -137,8 +152,11 @@ public static class PrebuildEndpoints
         var gitRef = string.IsNullOrEmpty(@ref) ? null : @ref;
         return await grains.GetGrain<IPrebuildBuildGrain>(PrebuildBuildKey.Of(repo, gitRef)).GetAsync() is { } status
             ? TypedResults.Ok(PrebuildBuildResource.From(status))
-            : ApiProblems.Problem(StatusCodes.Status404NotFound, "No such prebuild build.", $"No prebuild of {repo} at {gitRef ?? "the default branch"} was built here.", "prebuild-build-not-found");
+            : BuildNotFound(repo, gitRef);
     }
+
+    internal static ProblemHttpResult BuildNotFound(string repo, string? gitRef) =>
+        ApiProblems.Problem(StatusCodes.Status404NotFound, "No such prebuild build.", $"No prebuild of {repo} at {gitRef ?? "the default branch"} was built here.", "prebuild-build-not-found");
 
     private static string BuildLocation(string repo, string? gitRef) =>
         $"/api/prebuilds/build?repo={Uri.EscapeDataString(repo)}{(gitRef is null ? string.Empty : $"&ref={Uri.EscapeDataString(gitRef)}")}";

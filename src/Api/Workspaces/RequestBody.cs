@@ -12,9 +12,31 @@ public static class RequestBody
     public static async Task<(T? Value, IResult? Problem)> ReadAsync<T>(HttpRequest request, JsonSerializerOptions options, CancellationToken cancellationToken)
         where T : class
     {
-        if (request.ContentLength > MaxBytes)
+        var (body, problem) = await ReadBytesAsync(request, MaxBytes, cancellationToken);
+        if (problem is not null)
         {
-            return (null, TooLarge());
+            return (null, problem);
+        }
+
+        try
+        {
+            var value = JsonSerializer.Deserialize<T>(body!, options);
+            return value is null
+                ? (null, ApiProblems.InvalidField("body", "The request body must be a JSON object."))
+                : (value, null);
+        }
+        catch (JsonException e)
+        {
+            return (null, ApiProblems.InvalidField(FieldOf(e), Describe(e)));
+        }
+    }
+
+    /// <summary>The body's bytes, when it is JSON, not empty and at most <paramref name="maxBytes"/>.</summary>
+    public static async Task<(byte[]? Body, IResult? Problem)> ReadBytesAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > maxBytes)
+        {
+            return (null, TooLarge(maxBytes));
         }
 
         if (!request.HasJsonContentType())
@@ -28,34 +50,21 @@ public static class RequestBody
         int read;
         while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
         {
-            if (buffer.Length + read > MaxBytes)
+            if (buffer.Length + read > maxBytes)
             {
-                return (null, TooLarge());
+                return (null, TooLarge(maxBytes));
             }
 
             buffer.Write(chunk, 0, read);
         }
 
-        if (buffer.Length == 0)
-        {
-            return (null, ApiProblems.InvalidField("body", "The request body is empty; send a JSON object."));
-        }
-
-        try
-        {
-            var value = JsonSerializer.Deserialize<T>(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), options);
-            return value is null
-                ? (null, ApiProblems.InvalidField("body", "The request body must be a JSON object."))
-                : (value, null);
-        }
-        catch (JsonException e)
-        {
-            return (null, ApiProblems.InvalidField(FieldOf(e), Describe(e)));
-        }
+        return buffer.Length == 0
+            ? (null, ApiProblems.InvalidField("body", "The request body is empty; send a JSON object."))
+            : (buffer.ToArray(), null);
     }
 
-    private static IResult TooLarge() => ApiProblems.Problem(
-        StatusCodes.Status413PayloadTooLarge, "The request body is too large.", $"The body may be at most {MaxBytes / 1024} KiB.", "payload-too-large");
+    private static IResult TooLarge(int maxBytes) => ApiProblems.Problem(
+        StatusCodes.Status413PayloadTooLarge, "The request body is too large.", $"The body may be at most {maxBytes / 1024} KiB.", "payload-too-large");
 
     /// <summary>"$.idleTimeoutMinutes" → "idleTimeoutMinutes"; the root → "body".</summary>
     private static string FieldOf(JsonException e) =>

@@ -14,9 +14,6 @@ public static class WorkspaceEventStream
     /// status in case a one-way event was lost.</summary>
     private static readonly TimeSpan RenewInterval = TimeSpan.FromSeconds(30);
 
-    /// <summary>A comment line this often keeps idle proxies and browsers from closing the stream.</summary>
-    private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(15);
-
     public static async Task StreamAsync(
         string id, HttpContext context, IGrainFactory grains, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken cancellationToken)
     {
@@ -44,10 +41,7 @@ public static class WorkspaceEventStream
         }
 
         var response = context.Response;
-        response.ContentType = "text/event-stream";
-        response.Headers.CacheControl = "no-cache";
-        response.Headers["X-Accel-Buffering"] = "no";
-        context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseBodyFeature>()?.DisableBuffering();
+        ServerSentEvents.Begin(context);
 
         var writer = new EventWriter(response, json.Value.SerializerOptions, LastEventId(context.Request));
         try
@@ -62,7 +56,7 @@ public static class WorkspaceEventStream
             while (!cancellationToken.IsCancellationRequested)
             {
                 // One heartbeat timer at a time, not one per event: a build can log thousands of lines.
-                wait ??= Task.Delay(HeartbeatInterval, cancellationToken);
+                wait ??= Task.Delay(ServerSentEvents.HeartbeatInterval, cancellationToken);
                 var next = observer.Events.Reader.WaitToReadAsync(cancellationToken).AsTask();
                 await Task.WhenAny(wait, next);
 
@@ -96,7 +90,7 @@ public static class WorkspaceEventStream
 
                 if (wait.IsCompleted)
                 {
-                    await writer.HeartbeatAsync(cancellationToken);
+                    await ServerSentEvents.HeartbeatAsync(response, cancellationToken);
                     wait = null;
                 }
             }
@@ -154,12 +148,6 @@ public static class WorkspaceEventStream
 
             await response.Body.FlushAsync(cancellationToken);
             return deleted;
-        }
-
-        public async Task HeartbeatAsync(CancellationToken cancellationToken)
-        {
-            await response.WriteAsync(": keep-alive\n\n", cancellationToken);
-            await response.Body.FlushAsync(cancellationToken);
         }
     }
 }

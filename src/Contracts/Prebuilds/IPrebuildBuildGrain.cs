@@ -12,6 +12,11 @@ public interface IPrebuildBuildGrain : IGrainWithStringKey
     [Alias("Start")]
     Task<PrebuildBuildStatus> StartAsync(string requestedBy);
 
+    /// <summary>Builds again (a push, the schedule) if this repository and ref were built here before and their
+    /// registered prebuild is still the one built here; else null, and nothing starts. Returns a build under way as is.</summary>
+    [Alias("Refresh")]
+    Task<PrebuildBuildStatus?> RefreshAsync(string requestedBy);
+
     /// <summary>The latest build, or null when none was asked for.</summary>
     [Alias("Get")]
     Task<PrebuildBuildStatus?> GetAsync();
@@ -40,7 +45,9 @@ public enum PrebuildBuildPhase
 /// <summary>A prebuild build as it stands.</summary>
 /// <param name="Image">Once it succeeded: the pushed image by digest, as registered.</param>
 /// <param name="Reason">Once it failed: why.</param>
-/// <param name="Events">What it did, as a launch's events say it (image, clone, hook output, push).</param>
+/// <param name="Events">What it did, as a launch's events say it (image, clone, hook output, push): its last ones.</param>
+/// <param name="EventsDropped">How many earlier events are no longer kept: <c>Events[i]</c> is the build's event number
+/// <c>EventsDropped + i + 1</c>.</param>
 [GenerateSerializer, Immutable, Alias("cde.PrebuildBuildStatus")]
 public sealed record PrebuildBuildStatus(
     [property: Id(0)] string RepoUrl,
@@ -51,4 +58,5 @@ public sealed record PrebuildBuildStatus(
     [property: Id(5)] DateTimeOffset? FinishedAt,
     [property: Id(6)] string? Image,
     [property: Id(7)] string? Reason,
-    [property: Id(8)] ImmutableArray<string> Events);
+    [property: Id(8)] ImmutableArray<string> Events,
+    [property: Id(9)] long EventsDropped = 0);

@@ -10,7 +10,9 @@ namespace CloudDevEnv.Grains.Prebuilds;
 /// features, clone) in an instance without volumes, then onCreateCommand and updateContentCommand; the instance is
 /// saved as an image, pushed to <see cref="PrebuildOptions.Registry"/> and registered for the repository, ref and
 /// devcontainer.json hash, and removed. The build runs beside the grain's calls, so that its status can be read while
-/// it runs; a build cut short by its silo's end is reported as failed when the grain next wakes.</summary>
+/// it runs; a build cut short by its silo's end is reported as failed when the grain next wakes. With
+/// <see cref="PrebuildOptions.RefreshInterval"/> a reminder builds it again on that schedule for as long as the
+/// registration is the one built here (a workflow's registration, or its removal, ends that).</summary>
 public sealed partial class PrebuildBuildGrain(
     [PersistentState("prebuild-build", StorageNames.Workspaces)] IPersistentState<PrebuildBuildState> state,
     WorkspaceProvisioner provisioner,
@@ -18,12 +20,18 @@ public sealed partial class PrebuildBuildGrain(
     IOptions<PrebuildOptions> prebuildOptions,
     IOptions<WorkspaceOptions> workspaceOptions,
     TimeProvider time,
-    ILogger<PrebuildBuildGrain> logger) : Grain, IPrebuildBuildGrain
+    ILogger<PrebuildBuildGrain> logger) : Grain, IPrebuildBuildGrain, IRemindable
 {
+    private const string RefreshReminderName = "refresh";
+
+    /// <summary>Who a scheduled rebuild is requested by, in its status.</summary>
+    public const string ScheduleRequester = "schedule";
+
     /// <summary>The events kept of one build: its last ones (a chatty hook must not grow the state without bound).</summary>
     private const int MaxEvents = 500;
 
     private readonly List<string> _events = [];
+    private long _eventsDropped;
     private Task _build = Task.CompletedTask;
 
     private PrebuildOptions Options => prebuildOptions.Value;
@@ -67,15 +75,77 @@ public sealed partial class PrebuildBuildGrain(
                 "This platform builds no prebuilds: no registry to push them to is configured (Prebuilds:Registry). Register those of a prebuild workflow instead (POST /api/prebuilds).");
         }
 
+        var status = await BeginAsync(repoUrl, gitRef, requestedBy, refresh: false);
+        if (Options.RefreshInterval is { } interval)
+        {
+            await this.RegisterOrUpdateReminder(RefreshReminderName, interval, interval);
+        }
+
+        return status;
+    }
+
+    public async Task<PrebuildBuildStatus?> RefreshAsync(string requestedBy)
+    {
+        if (!_build.IsCompleted)
+        {
+            return Current();
+        }
+
+        if (!await IsOursAsync())
+        {
+            return null;
+        }
+
+        var (repoUrl, gitRef) = PrebuildBuildKey.Parse(this.GetPrimaryKeyString());
+        return await BeginAsync(repoUrl, gitRef, requestedBy, refresh: true);
+    }
+
+    async Task IRemindable.ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != RefreshReminderName)
+        {
+            return;
+        }
+
+        if (Options.RefreshInterval is null || string.IsNullOrEmpty(Options.Registry) || await RefreshAsync(ScheduleRequester) is null)
+        {
+            // Refreshing was turned off, or the prebuild is no longer this grain's: the schedule ends with it.
+            LogRefreshEnded(this.GetPrimaryKeyString());
+            if (await this.GetReminder(RefreshReminderName) is { } reminder)
+            {
+                await this.UnregisterReminder(reminder);
+            }
+        }
+    }
+
+    /// <summary>Whether the repository's registration for this ref is the image built here last, or (no build here has
+    /// succeeded yet) there is none: the prebuild is this grain's to build again.</summary>
+    private async Task<bool> IsOursAsync()
+    {
+        if (state.State.Latest is null)
+        {
+            return false;
+        }
+
+        var (repoUrl, gitRef) = PrebuildBuildKey.Parse(this.GetPrimaryKeyString());
+        var registered = await GrainFactory.GetGrain<IPrebuildRegistryGrain>(repoUrl).FindAsync(gitRef);
+        return registered is null ? state.State.LastImage is null : registered.Image == state.State.LastImage;
+    }
+
+    /// <param name="refresh">A rebuild nobody asked for by hand (a push, the schedule): it registers its image only if the
+    /// prebuild is still this grain's when it is done, so that it never replaces a workflow's registered meanwhile.</param>
+    private async Task<PrebuildBuildStatus> BeginAsync(string repoUrl, string? gitRef, string requestedBy, bool refresh)
+    {
         lock (_events)
         {
             _events.Clear();
+            _eventsDropped = 0;
         }
 
         state.State.Latest = new PrebuildBuildStatus(repoUrl, gitRef, PrebuildBuildPhase.Building, requestedBy, time.GetUtcNow(), null, null, null, []);
         await state.WriteStateAsync();
         DelayDeactivation(Options.BuildTimeout + TimeSpan.FromMinutes(5));
-        _build = BuildAsync(repoUrl, gitRef, requestedBy);
+        _build = BuildAsync(repoUrl, gitRef, requestedBy, refresh);
         return Current()!;
     }
 
@@ -90,11 +160,11 @@ public sealed partial class PrebuildBuildGrain(
 
         lock (_events)
         {
-            return building with { Events = [.. _events] };
+            return building with { Events = [.. _events], EventsDropped = _eventsDropped };
         }
     }
 
-    private async Task BuildAsync(string repoUrl, string? gitRef, string requestedBy)
+    private async Task BuildAsync(string repoUrl, string? gitRef, string requestedBy, bool refresh)
     {
         // An id of the workspace kind (a DNS label) that no workspace has: reconciliation removes what a crash leaves.
         var id = "prebuild-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
@@ -114,9 +184,17 @@ public sealed partial class PrebuildBuildGrain(
                 ["dev.clouddevenv.prebuild.ref"] = gitRef ?? string.Empty,
             });
             var digest = await runtime.SaveImageAsync(id, save, log, timeout.Token);
+            if (refresh && !await IsOursAsync())
+            {
+                throw new WorkspaceFailure(
+                    $"Another prebuild was registered for {repoUrl} at {gitRef ?? "the default branch"} while this one was built: {digest} is pushed but not registered, and this platform stops rebuilding it.",
+                    keepInstanceRunning: false);
+            }
+
             await GrainFactory.GetGrain<IPrebuildRegistryGrain>(repoUrl).RegisterAsync(new PrebuildRequest(gitRef, digest, launch.ConfigHash, requestedBy));
             log.Report($"Registered the prebuild {digest} for {repoUrl} at {gitRef ?? "the default branch"}.");
             outcome = state.State.Latest! with { Phase = PrebuildBuildPhase.Succeeded, Image = digest };
+            state.State.LastImage = digest;
             LogSucceeded(repoUrl, gitRef ?? "(default branch)", digest);
         }
         catch (Exception e)
@@ -147,7 +225,7 @@ public sealed partial class PrebuildBuildGrain(
 
         lock (_events)
         {
-            outcome = outcome with { FinishedAt = time.GetUtcNow(), Events = [.. _events] };
+            outcome = outcome with { FinishedAt = time.GetUtcNow(), Events = [.. _events], EventsDropped = _eventsDropped };
         }
 
         state.State.Latest = outcome;
@@ -179,6 +257,7 @@ public sealed partial class PrebuildBuildGrain(
                 grain._events.Add(value);
                 if (grain._events.Count > MaxEvents)
                 {
+                    grain._eventsDropped += grain._events.Count - MaxEvents;
                     grain._events.RemoveRange(0, grain._events.Count - MaxEvents);
                 }
             }
@@ -193,6 +272,9 @@ public sealed partial class PrebuildBuildGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Prebuild of {RepoUrl} at {Ref} failed")]
     private partial void LogFailed(string repoUrl, string @ref, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Prebuild {Key}: scheduled rebuilds end (refreshing is off, or its registration is no longer the one built here)")]
+    private partial void LogRefreshEnded(string key);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Prebuild instance {InstanceId} could not be removed; reconciliation removes it at the next start")]
     private partial void LogNotRemoved(string instanceId, Exception exception);

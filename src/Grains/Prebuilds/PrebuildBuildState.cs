@@ -8,4 +8,8 @@ namespace CloudDevEnv.Grains.Prebuilds;
 public sealed class PrebuildBuildState
 {
     [Id(0)] public PrebuildBuildStatus? Latest { get; set; }
+
+    /// <summary>The image the last successful build registered: while the repository's registration still names it, the
+    /// prebuild is this grain's to keep fresh.</summary>
+    [Id(1)] public string? LastImage { get; set; }
 }

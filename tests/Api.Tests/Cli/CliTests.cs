@@ -31,6 +31,28 @@ public sealed class CliTests(HostFixture host) : IDisposable
     }
 
     [Fact]
+    public async Task Prebuild_says_why_it_cannot_build_in_one_line_and_the_exit_status()
+    {
+        var repo = $"https://github.com/octo/cli-pre-{Guid.NewGuid():N}";
+        var user = await LoggedInAsync();
+        var usage = await CdeAsync(user, "prebuild");
+        Assert.Equal(ExitCodes.Usage, usage.Exit);
+
+        var refused = await CdeAsync(user, "prebuild", repo);
+        Assert.Equal((ExitCodes.Failure, string.Empty), (refused.Exit, refused.Out));
+        Assert.Equal("cde: Registering prebuilds decides what everyone who launches the repository runs: it needs the admin role or a place in Api:PrebuildPublishers.", refused.Err.Trim());
+
+        using var session = await host.SignInAsync(HostFixture.PrebuildPublisher);
+        var (_, token) = await Users.CreateTokenAsync(session);
+        var publisher = new Dictionary<string, string>(user) { ["CDE_TOKEN"] = token };
+        var noRegistry = await CdeAsync(publisher, "prebuild", repo, "--ref", "main");
+        Assert.Equal(ExitCodes.Failure, noRegistry.Exit);
+        Assert.StartsWith("cde: This platform builds no prebuilds: no registry to push them to is configured (Prebuilds:Registry).", noRegistry.Err);
+        var badRef = await CdeAsync(publisher, "prebuild", repo, "--ref", "-rf");
+        Assert.StartsWith("cde: ref must be a branch or tag name", badRef.Err);
+    }
+
+    [Fact]
     public async Task Login_keeps_the_token_for_its_owner_only_and_the_environment_wins_over_it()
     {
         var user = Users.NewName("cli");
