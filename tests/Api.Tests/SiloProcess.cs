@@ -19,9 +19,11 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public string Output => _process.Output;
 
-    public static async Task<SiloProcess> StartAsync(string dataDir, int[] ports, IReadOnlyDictionary<string, string>? environment = null)
+    /// <param name="workingDirectory">Where the process starts (as a user's shell may be anywhere); default: beside the host.</param>
+    public static async Task<SiloProcess> StartAsync(
+        string dataDir, int[] ports, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
     {
-        var silo = Launch(dataDir, ports, environment);
+        var silo = Launch(dataDir, ports, environment, workingDirectory);
         await silo.WaitUntilReadyAsync();
         return silo;
     }
@@ -35,7 +37,7 @@ public sealed class SiloProcess : IAsyncDisposable
         return (silo._process.ExitCode, silo.Output);
     }
 
-    private static SiloProcess Launch(string dataDir, int[] ports, IReadOnlyDictionary<string, string>? environment)
+    private static SiloProcess Launch(string dataDir, int[] ports, IReadOnlyDictionary<string, string>? environment, string? workingDirectory = null)
     {
         var dll = Path.Combine(RepositoryRoot.Path, "src", "Silo", "bin", Configuration(), "net10.0", "CloudDevEnv.Silo.dll");
         Assert.True(File.Exists(dll), $"The host is not built: {dll} is missing (run ./test.sh, which builds the solution first).");
@@ -51,7 +53,7 @@ public sealed class SiloProcess : IAsyncDisposable
                 $"--Host:GatewayPort={ports[3]}",
                 $"--Proxy:PublicPort={ports[1]}",
             },
-            WorkingDirectory = Path.GetDirectoryName(dll)!,
+            WorkingDirectory = workingDirectory ?? Path.GetDirectoryName(dll)!,
         };
         start.Environment["CDE_DATA_DIR"] = dataDir;
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";

@@ -18,7 +18,8 @@ public static class LocalHost
 {
     public static WebApplicationBuilder CreateBuilder(string[] args)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // The build output's appsettings.json (log levels), wherever the process is started from (./run.sh: the repository).
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         var host = HostConfiguration.Prepare(builder, args);
         var dataDir = Path.GetFullPath(host.DataDir);
         DataFolderLock.Acquire(dataDir);

@@ -73,7 +73,7 @@ public static class ClusterHost
     /// <summary>The <c>migrate</c> command: applies the schema and exits.</summary>
     public static async Task<int> MigrateAsync(string[] args, CancellationToken cancellationToken)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         HostConfiguration.Prepare(builder, args);
         using var loggers = LoggerFactory.Create(l => l.AddConsole());
         var applied = await ApplySchemaAsync(Database(builder.Configuration), loggers.CreateLogger<SchemaMigrations>(), cancellationToken);
