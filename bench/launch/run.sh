@@ -30,14 +30,22 @@ stats() { # column file -> "median p90" (nearest rank)
   sort -n | awk '{v[NR]=$1} END {m=int((NR+1)/2); p=int((NR*9+9)/10); if (p>NR) p=NR; printf "%d %d\n", v[m], v[p]}'
 }
 
-# One scenario: a repository whose devcontainer.json has this postCreateCommand, launched by both launchers.
-scenario() { # name postCreateCommand
-  local name="$1" hook="$2"
+# One scenario: a repository whose devcontainer.json has this postCreateCommand, launched by both launchers. With
+# "dockerfile", the devcontainer.json builds a Dockerfile on that image instead, and each launcher launches once
+# before the timed launches, so that both are timed with their build cache warm.
+scenario() { # name postCreateCommand [dockerfile]
+  local name="$1" hook="$2" build="${3:-}"
   repo="$work/$name"
   rm -rf "$repo"; mkdir -p "$repo/.devcontainer"
+  if [[ "$build" == dockerfile ]]; then
+    printf 'FROM %s\nRUN echo built > /etc/bench-built\n' "$image" > "$repo/.devcontainer/Dockerfile"
+    source_line='"build": { "dockerfile": "Dockerfile" },'
+  else
+    source_line="\"image\": \"$image\","
+  fi
   cat > "$repo/.devcontainer/devcontainer.json" <<JSON
 {
-  "image": "$image",
+  $source_line
   "containerEnv": { "BENCH": "1" },
   "postCreateCommand": "$hook"
 }
@@ -46,6 +54,12 @@ JSON
   git -C "$repo" init -q -b main
   git -C "$repo" -c user.email=bench@cde -c user.name=bench add -A
   git -C "$repo" -c user.email=bench@cde -c user.name=bench commit -qm bench
+  if [[ "$build" == dockerfile ]]; then
+    echo "[$name] warming both build caches..." >&2
+    dotnet run --no-build --project "$here/LaunchBench" -- "$repo" 1 > /dev/null
+    "$cli" up --workspace-folder "$repo" --skip-post-attach > "$work/cli-up.log" 2>&1 || { cat "$work/cli-up.log" >&2; exit 1; }
+    docker ps -aq --filter "label=devcontainer.local_folder=$repo" | xargs -r docker rm -f >/dev/null
+  fi
 
   echo "[$name] CloudDevEnv: $launches launches..." >&2
   dotnet run --no-build --project "$here/LaunchBench" -- "$repo" "$launches" > "$work/$name-cde.txt"
@@ -65,7 +79,7 @@ JSON
   read -r cli_med cli_p90 < <(stats < "$work/$name-cli.txt")
   ratio=$(awk -v a="$run_med" -v b="$cli_med" 'BEGIN { printf "%.2f", a / b }')
   cat <<TABLE
-| ($name) \`postCreateCommand: $hook\` | median ms | p90 ms |
+| ($name) ${build:+Dockerfile on the image (cache warm), }\`postCreateCommand: $hook\` | median ms | p90 ms |
 |---|---:|---:|
 | CloudDevEnv: CreateAsync -> Running | $run_med | $run_p90 |
 | CloudDevEnv: CreateAsync -> code-server answers | $ide_med | $ide_p90 |
@@ -78,16 +92,23 @@ Raw (ms): CloudDevEnv Running/IDE/hooks: $(tr '\n' ';' < "$work/$name-cde.txt") 
 TABLE
 }
 
-tables="$(scenario a-quick-hook 'echo created > /tmp/post-create-ran'; scenario b-slow-hook 'sleep 5 && echo created > /tmp/post-create-ran')"
+# SCENARIOS picks some of them (default all): a, b, c.
+scenarios="${SCENARIOS:-a b c}"
+tables="$(
+  if [[ " $scenarios " == *" a "* ]]; then scenario a-quick-hook 'echo created > /tmp/post-create-ran'; fi
+  if [[ " $scenarios " == *" b "* ]]; then scenario b-slow-hook 'sleep 5 && echo created > /tmp/post-create-ran'; fi
+  if [[ " $scenarios " == *" c "* ]]; then scenario c-dockerfile 'echo created > /tmp/post-create-ran' dockerfile; fi
+)"
 echo "$tables"
 cat > "$here/RESULTS.md" <<MD
 # Launch latency
 
 Command: \`bash bench/launch/run.sh\` (LAUNCHES=$launches), $(date -u +%Y-%m-%d), $(nproc) cores, Docker $(docker version --format '{{.Server.Version}}' 2>/dev/null).
 
-Two small repositories (a README and a devcontainer.json with \`image: $image\`, \`containerEnv\` and a
-\`postCreateCommand\`: (a) a quick one, (b) one that sleeps 5 s), each launched $launches times by each launcher in the same
-run, each container removed before the next launch. CloudDevEnv is timed from the workspace grain's \`CreateAsync\`
+Small repositories (a README and a devcontainer.json with \`image: $image\`, \`containerEnv\` and a
+\`postCreateCommand\`: (a) a quick one, (b) one that sleeps 5 s; (c) the quick one with a one-line Dockerfile on that
+image, each launcher's build cache warmed by one untimed launch), each launched $launches times by each launcher in the
+same run (scenarios: $scenarios), each container removed before the next launch. CloudDevEnv is timed from the workspace grain's \`CreateAsync\`
 (in-process silo, real Docker runtime) to phase Running (clone inside the container done, the hooks up to \`waitFor\`
 run, code-server answering), to an HTTP GET of the IDE through the workspace gateway succeeding from outside, and to
 the hooks after \`waitFor\` (here postCreateCommand, which the spec lets run after tools connect) being done.
