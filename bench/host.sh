@@ -8,6 +8,15 @@
 #   bench_api POST /api/workspaces '{"repoUrl":"file://…"}'
 #   bench_host_stop
 
+# Also for any benchmark: bench_need <command> <Debian package> installs a tool it needs from the machine's own sources.
+bench_need() {
+  if ! command -v "$1" >/dev/null 2>&1; then
+    echo "installing $2 (Debian)..." >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null 2>&1 \
+      || { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null; }
+  fi
+}
+
 bench_free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 bench_host_start() { # work-folder local-repo-roots

@@ -39,16 +39,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-need() {
-  if ! command -v "$1" >/dev/null 2>&1; then
-    echo "installing $2 (Debian)..." >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null 2>&1 \
-      || { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null; }
-  fi
-}
-need wrk wrk
-need nginx nginx-light
-command -v nginx >/dev/null || need nginx nginx
+source "$ROOT/bench/host.sh"
+bench_need wrk wrk
+bench_need nginx nginx-light
+command -v nginx >/dev/null || bench_need nginx nginx
 
 # The proxy holds two sockets per WebSocket.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"

@@ -24,19 +24,12 @@ reps="${BENCH_REPS:-5}"
 version="$(head -n1 "$root/images/VERSION" | tr -d '[:space:]')"
 image="clouddevenv/base:$version"
 docker image inspect "$image" >/dev/null 2>&1 || { echo "$image is missing: run scripts/build-images.sh" >&2; exit 1; }
-need() { # command package: installed from the machine's own Debian sources when missing, as bench/proxy/run.sh does
-  if ! command -v "$1" >/dev/null 2>&1; then
-    echo "installing $2 (Debian)..." >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null 2>&1 \
-      || { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null; }
-  fi
-}
-need wrk wrk
-need nginx nginx-light
-need jq jq
-need curl curl
 
 source "$root/bench/host.sh"
+bench_need wrk wrk
+bench_need nginx nginx-light
+bench_need jq jq
+bench_need curl curl
 nginx_port=$(bench_free_port)
 work="$(mktemp -d /tmp/cde-proxy-workspace-bench.XXXXXX)"
 chmod 755 "$work"
