@@ -1,3 +1,4 @@
+using System.Net;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 
@@ -12,13 +13,6 @@ public sealed partial class DockerWorkspaceRuntime
         if (request.Command is not { Count: > 0 } || string.IsNullOrEmpty(request.Command[0]))
         {
             throw new WorkspaceRuntimeException("Exec needs a command.", isPermanent: true);
-        }
-
-        var container = await RequireAsync(workspaceId, cancellationToken);
-        if (container.State?.Running != true)
-        {
-            throw new WorkspaceRuntimeException(
-                $"Cannot run a command in workspace {workspaceId}: its container is {container.State?.Status ?? "not running"}.", isPermanent: false);
         }
 
         IReadOnlyList<string> command = request.Command;
@@ -36,7 +30,30 @@ public sealed partial class DockerWorkspaceRuntime
             ];
         }
 
-        return await RunExecAsync(workspaceId, container.ID, command, request, output, cancellationToken);
+        // The container found last time, without asking the engine again (a launch runs a dozen execs): the engine
+        // itself says when it is gone or stopped (404, 409), and then the container is looked up afresh.
+        if (_execTargets.TryGetValue(workspaceId, out var known))
+        {
+            try
+            {
+                return await RunExecAsync(workspaceId, known, command, request, output, cancellationToken);
+            }
+            catch (WorkspaceRuntimeException e) when (e.InnerException is DockerApiException { StatusCode: HttpStatusCode.NotFound or HttpStatusCode.Conflict })
+            {
+                _execTargets.TryRemove(KeyValuePair.Create(workspaceId, known));
+            }
+        }
+
+        var container = await RequireAsync(workspaceId, cancellationToken);
+        if (container.State?.Running != true)
+        {
+            throw new WorkspaceRuntimeException(
+                $"Cannot run a command in workspace {workspaceId}: its container is {container.State?.Status ?? "not running"}.", isPermanent: false);
+        }
+
+        var result = await RunExecAsync(workspaceId, container.ID, command, request, output, cancellationToken);
+        _execTargets[workspaceId] = container.ID;
+        return result;
     }
 
     private async Task<ExecResult> RunExecAsync(

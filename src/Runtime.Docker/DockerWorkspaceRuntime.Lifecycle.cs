@@ -73,6 +73,15 @@ public sealed partial class DockerWorkspaceRuntime
                 continue;
             }
 
+            if (m.Kind == InstanceMountKind.WorkspaceVolume)
+            {
+                // Labelled with the workspace it belongs to (not this instance), so that deleting that workspace removes it.
+                var folderVolume = VolumeName(m.Source, WorkspacesRole);
+                await EnsureVolumeAsync(folderVolume, Labels(m.Source, spec.Owner), WorkspacesRole, cancellationToken);
+                mounts.Add(new Mount { Type = "volume", Source = folderVolume, Target = m.Target, ReadOnly = m.ReadOnly });
+                continue;
+            }
+
             // The workspace's own volume (e.g. from devcontainer.json "mounts"): labelled like the others, so that
             // DeleteAsync finds and removes it with the workspace, and named per workspace, so that none is shared.
             var volume = VolumeName(id, "mount-" + m.Source);
@@ -242,6 +251,7 @@ public sealed partial class DockerWorkspaceRuntime
     private async Task DeleteContainersAndVolumesAsync(string workspaceId, CancellationToken cancellationToken)
     {
         ValidateId(workspaceId);
+        _execTargets.TryRemove(workspaceId, out _);
         var action = $"Deleting workspace {workspaceId}";
         var containers = await ListLabelledAsync(workspaceId, action, cancellationToken);
         var ids = containers.Select(c => c.ID).ToList();
@@ -384,6 +394,11 @@ public sealed partial class DockerWorkspaceRuntime
             {
                 throw new WorkspaceRuntimeException(
                     $"Workspace {spec.WorkspaceId}: volume name '{mount.Source}' is not 1 to 64 letters, digits, '_', '.' or '-'.", isPermanent: true);
+            }
+
+            if (mount.Kind == InstanceMountKind.WorkspaceVolume)
+            {
+                ValidateId(mount.Source);
             }
         }
     }

@@ -32,6 +32,9 @@ public sealed partial class DockerWorkspaceRuntime : IWorkspaceRuntime, IDisposa
     private readonly IReadOnlyList<string> _capabilities;
     private readonly IReadOnlyList<string> _keepAlive;
 
+    /// <summary>Per workspace, the id of the container its last exec ran in (found by name, our labels checked).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _execTargets = new(StringComparer.Ordinal);
+
     public DockerWorkspaceRuntime(DockerRuntimeOptions options, ILogger<DockerWorkspaceRuntime>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -70,6 +73,8 @@ public sealed partial class DockerWorkspaceRuntime : IWorkspaceRuntime, IDisposa
     public string Scope => $"docker|{_endpoint}|{_options.Installation ?? "-"}";
 
     public bool RunsCompanions => true;
+
+    public string? WorkspaceVolumePath => _options.WorkspacesPath;
 
     /// <summary>The engine endpoint in use.</summary>
     public string Endpoint => _endpoint;

@@ -423,6 +423,12 @@ public sealed partial class KubernetesWorkspaceRuntime
                 throw new WorkspaceRuntimeException($"Workspace {spec.WorkspaceId}: mount target '{mount.Target}' is not an absolute path.", isPermanent: true);
             }
 
+            if (mount.Kind == InstanceMountKind.WorkspaceVolume)
+            {
+                throw new WorkspaceRuntimeException(
+                    $"Workspace {spec.WorkspaceId}: one pod cannot mount another workspace's folder volume on Kubernetes (WorkspaceVolumePath is null).", isPermanent: true);
+            }
+
             if (mount.Kind == InstanceMountKind.Bind && !_options.AllowHostPathMounts)
             {
                 throw new WorkspaceRuntimeException(

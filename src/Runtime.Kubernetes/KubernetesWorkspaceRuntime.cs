@@ -68,6 +68,8 @@ public sealed partial class KubernetesWorkspaceRuntime : IWorkspaceRuntime, IDis
     /// make yet; the resolver says so to the user.</summary>
     public bool RunsCompanions => false;
 
+    public string? WorkspaceVolumePath => null;
+
     /// <summary>The pod watch's counters, for operators and tests.</summary>
     public PodWatchCounters WatchCounters => _pods.Counters;
 

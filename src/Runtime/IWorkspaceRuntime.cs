@@ -19,6 +19,11 @@ public interface IWorkspaceRuntime
     /// <summary>True when <see cref="InstanceSpec.Companions"/> are run (Docker); a Docker Compose configuration needs it.</summary>
     bool RunsCompanions { get; }
 
+    /// <summary>Where a workspace's folder volume is mounted inside it, when one instance may mount another's
+    /// (<see cref="InstanceMountKind.WorkspaceVolume"/>; Docker); null when it may not (Kubernetes, whose claims bind
+    /// to one pod's node), and a checkout is then copied in.</summary>
+    string? WorkspaceVolumePath { get; }
+
     /// <summary>Makes the image available to <see cref="CreateAsync"/>: present locally, pulled, or built.</summary>
     Task<PreparedImage> PrepareImageAsync(ImageRequest request, IProgress<string> log, CancellationToken cancellationToken);
 

@@ -60,6 +60,12 @@ public enum InstanceMountKind
 
     /// <summary>Memory-backed, empty at each start; <see cref="InstanceMount.Source"/> is ignored.</summary>
     Tmpfs = 2,
+
+    /// <summary>The folder volume (the one at <see cref="IWorkspaceRuntime.WorkspaceVolumePath"/>) of the workspace whose id
+    /// is <see cref="InstanceMount.Source"/>, created if need be: the short-lived instance that clones a repository
+    /// clones it straight into the workspace's own volume. Only where <see cref="IWorkspaceRuntime.WorkspaceVolumePath"/>
+    /// is not null.</summary>
+    WorkspaceVolume = 3,
 }
 
 /// <param name="Cpus">CPU limit in cores; 0 means no limit.</param>

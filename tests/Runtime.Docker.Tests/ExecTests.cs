@@ -53,11 +53,20 @@ public sealed class ExecTests(DockerFixture fx, ITestOutputHelper output)
             Assert.NotEqual(0, missing.ExitCode);
             Assert.Contains("no-such-command", missing.OutputTail);
 
-            // Exec in a stopped workspace: a transient error (start it, then retry).
+            // The container removed and made anew behind the runtime's back (it ran the execs above in the old one, by
+            // id): the next exec runs in the new one.
+            await fx.Engine.Containers.RemoveContainerAsync("cde-" + id, new global::Docker.DotNet.Models.ContainerRemoveParameters { Force = true });
+            await fx.Runtime.CreateAsync(fx.Spec(id), default);
+            await fx.Runtime.StartAsync(id, default);
+            var renewed = await fx.Runtime.ExecAsync(id, new ExecRequest(["sh", "-c", "echo again"]), new LineCollector(), default);
+            Assert.Equal((0, "again"), (renewed.ExitCode, renewed.OutputTail));
+
+            // Exec in a stopped workspace: a transient error (start it, then retry), in words.
             await fx.Runtime.StopAsync(id, TimeSpan.FromSeconds(2), default);
             var stopped = await Assert.ThrowsAsync<WorkspaceRuntimeException>(() =>
                 fx.Runtime.ExecAsync(id, new ExecRequest(["true"]), new LineCollector(), default));
             Assert.False(stopped.IsPermanent);
+            Assert.Equal($"Cannot run a command in workspace {id}: its container is exited.", stopped.Message);
         }
         finally
         {

@@ -22,6 +22,9 @@ public sealed class WorkspaceRuntimeDouble : IWorkspaceRuntime
     /// <summary>The double records companions with the spec and runs none: a test that needs them runs on the engine.</summary>
     public bool RunsCompanions { get; set; } = true;
 
+    /// <summary>Null: the double keeps no volumes, so checkouts are copied in as on Kubernetes.</summary>
+    public string? WorkspaceVolumePath => null;
+
     /// <summary>Where the endpoints of running instances point (e.g. a Kestrel server in a proxy test).</summary>
     public Uri EndpointBase { get; set; } = new("http://127.0.0.1:9/");
 
@@ -252,6 +255,28 @@ public sealed class WorkspaceRuntimeDouble : IWorkspaceRuntime
                 instance.Contents.TryRemove(file, out _);
             }
 
+            return new ExecResult(0, string.Empty);
+        }
+
+        if (command is ["/bin/sh", "-c", _, "cde-place", var placed, var staging, var checkout, _, var mode])
+        {
+            // The provisioner's placement of a clone: present, adopted from the volume (never here: no volumes), placed.
+            if (instance.Files.ContainsKey(placed + "/.git"))
+            {
+                return new ExecResult(10, string.Empty);
+            }
+
+            if (mode == "adopt" && (checkout.Length == 0 || !instance.Files.ContainsKey(checkout + "/.git")))
+            {
+                return new ExecResult(3, string.Empty);
+            }
+
+            if (instance.Files.ContainsKey(placed))
+            {
+                return new ExecResult(4, string.Empty);
+            }
+
+            instance.Move(mode == "adopt" ? checkout : staging, placed);
             return new ExecResult(0, string.Empty);
         }
 

@@ -43,8 +43,18 @@ public sealed class ContainerReadTests(ContainerReadClusterFixture fixture)
         Assert.Contains(running.RecentEvents, e => e.Kind == WorkspaceEventKind.Log && e.Message.StartsWith("Reading devcontainer.json: cloning", StringComparison.Ordinal));
         Assert.Contains(running.Image.Notes, n => n.StartsWith("postAttachCommand is not run", StringComparison.Ordinal));
 
+        // The context reaches beyond .devcontainer/, so the whole checkout came out for the build; still one clone.
+        Assert.Single(running.RecentEvents, e => e.Kind == WorkspaceEventKind.Log && e.Message.StartsWith("Cloning into", StringComparison.Ordinal));
+
         // The build context ("..") came out of the prepare container; the prepare container and its volumes are gone.
         Assert.Equal($"context-{fixture.RunId}", await _probe.ShAsync(id, "cat /etc/cde-marker"));
+        // (Removed while the launch goes on, so looked for until it is gone.)
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (await fixture.Runtime.InspectAsync(id + "-prepare", CancellationToken.None) is not null && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
         Assert.Null(await fixture.Runtime.InspectAsync(id + "-prepare", CancellationToken.None));
         Assert.Equal(0, await _probe.VolumeCountAsync(id + "-prepare"));
 

@@ -47,10 +47,44 @@ public sealed class HostileRepositoryTests(LimitedClusterFixture fixture)
         Assert.Equal("absent", await _probe.ShAsync(id, $"test -e {folder}/.data && echo present || echo absent"));
         Assert.Equal("vscode", await _probe.ShAsync(id, $"stat -c %U {folder}/.git"));
 
+        // One clone: the prepare container's, made in the workspace's volume and moved into the folder; none in the
+        // workspace, none copied in, nothing of it left beside the folder.
+        var events = (await grain.GetStatusAsync()).RecentEvents;
+        Assert.Single(events, e => e.Kind == WorkspaceEventKind.Log && e.Message.StartsWith("Cloning into", StringComparison.Ordinal));
+        Assert.Single(events, e => e.Kind == WorkspaceEventKind.Log && e.Message.StartsWith("Moved the checkout of", StringComparison.Ordinal));
+        Assert.Equal(Path.GetFileName(repository.Path), await _probe.ShAsync(id, "ls -A /workspaces"));
+
         // Not mounted: no bind of any host folder, for the container's whole life.
         var container = await fixture.Engine.Containers.InspectContainerAsync("cde-" + id);
         Assert.DoesNotContain(container.Mounts, m => m.Type == "bind");
         Assert.DoesNotContain(container.Mounts, m => m.Source?.StartsWith(fixture.RepoRoot, StringComparison.Ordinal) == true);
+
+        await grain.DeleteAsync("tester");
+        await _probe.PhaseAsync(grain, WorkspacePhase.Deleted);
+    }
+
+    [Fact]
+    public async Task A_devcontainer_folder_and_file_committed_as_links_into_the_host_are_not_read_and_the_launch_goes_on()
+    {
+        // Links into the silo's own files: if the control plane followed them it would read its host's secrets as
+        // devcontainer.json. Only the configuration comes out of the prepare container, links left out.
+        var repository = fixture.NewRepository("linked-config");
+        repository.Write("README.md", "linked\n");
+        File.CreateSymbolicLink(Path.Combine(repository.Path, ".devcontainer"), "/etc");
+        File.CreateSymbolicLink(Path.Combine(repository.Path, ".devcontainer.json"), "/etc/hostname");
+        repository.Commit("links");
+        var id = fixture.NewId("linked-config");
+        var grain = fixture.Client.GetGrain<IWorkspaceGrain>(id);
+        await grain.CreateAsync(new WorkspaceSpec(repository.Url, null, "wdt-owner", null, null, null));
+        var running = await _probe.PhaseAsync(grain, WorkspacePhase.Running, seconds: 150);
+
+        Assert.Equal(ImageSource.Fallback, running.Image!.Source);
+        Assert.Contains("the repository has no devcontainer.json", running.Image.Notes);
+        Assert.Contains(running.RecentEvents, e => e.Message.StartsWith("Left out 2 symbolic link(s)", StringComparison.Ordinal));
+
+        // The links themselves are the repository's, in its clone, where they point into the workspace's own /etc.
+        var folder = "/workspaces/" + Path.GetFileName(repository.Path);
+        Assert.Equal("/etc", await _probe.ShAsync(id, $"readlink {folder}/.devcontainer", "vscode"));
 
         await grain.DeleteAsync("tester");
         await _probe.PhaseAsync(grain, WorkspacePhase.Deleted);

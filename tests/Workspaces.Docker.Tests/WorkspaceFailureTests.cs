@@ -1,5 +1,6 @@
 using CloudDevEnv.Contracts.Prebuilds;
 using CloudDevEnv.Grains.Provisioning;
+using Docker.DotNet.Models;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CloudDevEnv.Workspaces.Docker.Tests;
@@ -39,6 +40,28 @@ public sealed class WorkspaceFailureTests(WorkspaceClusterFixture fixture)
         Assert.Null(await fixture.Runtime.InspectAsync(id, CancellationToken.None));
         Assert.Null(await fixture.Runtime.InspectAsync(id + "-prepare", CancellationToken.None));
         Assert.Equal(0, await _probe.VolumeCountAsync(id));
+
+        await DeleteAsync(grain, id);
+    }
+
+    [Fact]
+    public async Task A_workspaceFolder_the_image_fills_already_fails_in_words_and_the_clone_is_not_poured_over_it()
+    {
+        // /etc holds the image's files and no .git: the checkout must not be mixed into it, and retrying cannot help.
+        var (grain, id) = await LaunchAsync("occupied", """
+            {
+              "image": "IMAGE",
+              "workspaceFolder": "/etc",
+            }
+            """);
+
+        var failed = await _probe.PhaseAsync(grain, WorkspacePhase.Failed, seconds: 150);
+        Assert.Contains("The workspace folder /etc already holds files that are not a clone of the repository", failed.Reason);
+        var container = await fixture.Engine.Containers.InspectContainerAsync("cde-" + id);
+        Assert.NotNull(container);
+        await fixture.Engine.Containers.StartContainerAsync("cde-" + id, new ContainerStartParameters());
+        Assert.Equal("absent", await _probe.ShAsync(id, "test -e /etc/.git -o -e /etc/.devcontainer && echo present || echo absent"));
+        Assert.Equal("absent", await _probe.ShAsync(id, "test -e /.cde-clone-etc -o -e /workspaces/.cde-checkout && echo present || echo absent"));
 
         await DeleteAsync(grain, id);
     }

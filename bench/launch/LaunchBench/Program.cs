@@ -115,6 +115,16 @@ for (var i = 0; i < launches; i++)
 
     var hooks = clock.Elapsed.TotalMilliseconds;
     Console.WriteLine($"{running:0} {ide:0} {hooks:0}");
+    if (Environment.GetEnvironmentVariable("BENCH_TIMELINE") == "1")
+    {
+        // Where a launch's time goes: every event, in ms since the first.
+        var first = status.RecentEvents[0].At;
+        foreach (var e in status.RecentEvents)
+        {
+            await Console.Error.WriteLineAsync($"  +{(e.At - first).TotalMilliseconds,6:0} {e.Kind,-8} {e.Phase,-12} {e.Message}");
+        }
+    }
+
     await grain.DeleteAsync("bench");
     while ((await grain.GetStatusAsync()).Phase != WorkspacePhase.Deleted)
     {

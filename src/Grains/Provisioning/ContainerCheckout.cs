@@ -42,88 +42,40 @@ internal sealed partial class ContainerCheckout(IWorkspaceRuntime runtime, Provi
         return $"{workspaceId[..(WorkspaceId.MaxLength - Suffix.Length - hash.Length - 1)].TrimEnd('-')}-{hash}{Suffix}";
     }
 
-    /// <summary>The checkout in a scratch folder of this host, for reading devcontainer.json and packing a build context.</summary>
-    public async Task<RepositorySnapshot> TakeAsync(
-        string workspaceId, WorkspaceSpec spec, RepositoryUrl repository, IProgress<string> log, CancellationToken cancellationToken)
-    {
-        var scratch = Directory.CreateTempSubdirectory("cde-checkout-").FullName;
-        var taken = false;
-        try
-        {
-            var snapshot = await WithCloneAsync(workspaceId, spec, repository, repository.Name, "Reading devcontainer.json", log, cancellationToken,
-                async (id, folder, token) =>
-                {
-                    var target = Path.Combine(scratch, repository.Name);
-                    await using var tar = await runtime.ArchiveAsync(id, folder, token);
-                    var skipped = await CheckoutArchive.ExtractAsync(tar, target, options.MaxCheckoutBytes, token);
-                    if (skipped > 0)
-                    {
-                        log.Report($"Left out {skipped} symbolic link(s) or special file(s) of the checkout when reading it.");
-                    }
+    /// <summary>Where the prepare instance mounts the workspace's folder volume when it clones in place.</summary>
+    private const string VolumeMount = "/cde-workspace";
 
-                    return new RepositorySnapshot(target, scratch);
-                });
-            taken = true;
-            return snapshot;
-        }
-        finally
-        {
-            if (!taken)
-            {
-                RepositorySnapshot.TryDelete(scratch);
-            }
-        }
-    }
+    /// <summary>The complete clone's folder at the root of the workspace's folder volume: the workspace finds it at
+    /// <c>&lt;WorkspaceVolumePath&gt;/.cde-checkout</c> and moves it into its folder (a clone cut short is never there
+    /// under this name: it is made beside it and renamed once complete).</summary>
+    public const string InPlaceFolder = ".cde-checkout";
 
-    /// <summary>Clones the repository and copies the clone, links and all, into the workspace at <paramref name="folder"/>
-    /// (empty), handed to <paramref name="user"/>.</summary>
-    public Task CopyIntoAsync(
-        string workspaceId, WorkspaceSpec spec, RepositoryUrl repository, string folder, string? user, IProgress<string> log, CancellationToken cancellationToken)
-    {
-        // The runtime's archive holds the folder's content (names relative to it), so it is unpacked into the folder.
-        return WithCloneAsync(workspaceId, spec, repository, repository.Name, "Cloning", log, cancellationToken, async (id, cloned, token) =>
-        {
-            await ExecAsync(workspaceId, ["mkdir", "-p", "--", folder], token);
-            await using (var tar = await runtime.ArchiveAsync(id, cloned, token))
-            {
-                await runtime.RestoreAsync(workspaceId, folder, tar, token);
-            }
-
-            if (user is not null)
-            {
-                await ExecAsync(workspaceId, ["chown", "-R", "--", user, folder], token);
-            }
-
-            return true;
-        });
-    }
-
-    private async Task ExecAsync(string workspaceId, List<string> command, CancellationToken token)
-    {
-        var result = await runtime.ExecAsync(workspaceId, new ExecRequest(command, User: "0"), NullProgress.Instance, token);
-        if (result.ExitCode != 0)
-        {
-            throw new WorkspaceRuntimeException($"`{string.Join(' ', command)}` in the workspace failed (exit {result.ExitCode}): {result.OutputTail.Trim()}", isPermanent: false);
-        }
-    }
-
-    /// <summary>Creates the prepare instance, clones into <c>/workspaces/&lt;name&gt;</c> in it, hands that folder to
-    /// <paramref name="use"/>, and removes the instance whatever happens.</summary>
-    private async Task<T> WithCloneAsync<T>(
-        string workspaceId, WorkspaceSpec spec, RepositoryUrl repository, string name, string purpose, IProgress<string> log,
-        CancellationToken cancellationToken, Func<string, string, CancellationToken, Task<T>> use)
+    /// <summary>Creates the prepare instance and clones the repository, once: straight into the workspace's own folder
+    /// volume where the runtime lets one instance mount another's (<see cref="IWorkspaceRuntime.WorkspaceVolumePath"/>),
+    /// so that the workspace needs no clone of its own; else into the prepare instance's own disk. The caller reads
+    /// what it needs and disposes of it, which removes the instance.</summary>
+    public async Task<PreparedCheckout> OpenAsync(
+        string workspaceId, WorkspaceSpec spec, RepositoryUrl repository, string purpose, bool inPlace, IProgress<string> log, CancellationToken cancellationToken)
     {
         var id = PrepareId(workspaceId);
-        var folder = $"{Root}/{name}";
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        inPlace &= runtime.WorkspaceVolumePath is not null;
+        var folder = inPlace ? $"{VolumeMount}/{InPlaceFolder}" : $"{Root}/{repository.Name}";
+        var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.PrepareTimeout);
-        var token = timeout.Token;
+        var checkout = new PreparedCheckout(this, workspaceId, id, folder, inPlace, purpose, timeout, cancellationToken);
         try
         {
+            var token = timeout.Token;
+            var existed = inPlace && await runtime.InspectAsync(workspaceId, token) is not null;
             var prepared = await runtime.PrepareImageAsync(new ImageRequest(image), log, token);
             List<InstanceMount> mounts = repository.LocalPath is { } local
                 ? [new InstanceMount(local, WorkspaceProvisioner.LocalRepositoryMount, ReadOnly: true, InstanceMountKind.Bind)]
                 : [];
+            if (inPlace)
+            {
+                mounts.Add(new InstanceMount(workspaceId, VolumeMount, ReadOnly: false, InstanceMountKind.WorkspaceVolume));
+            }
+
             var instance = await runtime.CreateAsync(
                 new InstanceSpec(
                     id, spec.Owner, prepared.Image, Command: null, GitClone.Environment, Gateway: null, mounts,
@@ -134,32 +86,70 @@ internal sealed partial class ContainerCheckout(IWorkspaceRuntime runtime, Provi
                 await runtime.StartAsync(id, token);
             }
 
-            // An adopted instance (the step retried after a crash) may hold a partial clone.
-            await runtime.ExecAsync(id, new ExecRequest(["rm", "-rf", "--", folder], User: "0"), NullProgress.Instance, token);
+            // An adopted instance (the step retried after a crash), or a volume a cut-short launch left, may hold a
+            // partial clone; the clone is made beside its place and renamed once complete.
+            var partial = folder + ".partial";
+            await checkout.ExecAsync(["rm", "-rf", "--", folder, partial], token);
+            if (inPlace && !existed)
+            {
+                // Empty once a cut-short attempt's clone is gone: made for this launch, to be removed if it fails.
+                var listing = await runtime.ExecAsync(id, new ExecRequest(["ls", "-A", "--", VolumeMount], User: "0"), NullProgress.Instance, token);
+                checkout.FreshVolume = listing.ExitCode == 0 && string.IsNullOrWhiteSpace(listing.OutputTail);
+            }
+
             log.Report($"{purpose}: cloning {spec.RepoUrl}{(spec.Ref is null ? string.Empty : $" at {spec.Ref}")} in a short-lived container.");
             var result = await runtime.ExecAsync(
-                id, new ExecRequest(GitClone.Command(repository, spec.Ref, folder), GitClone.Environment, User: "0"), log, token);
+                id, new ExecRequest(GitClone.Command(repository, spec.Ref, partial), GitClone.Environment, User: "0"), log, token);
             if (result.ExitCode != 0)
             {
                 LogCloneFailed(workspaceId, result.ExitCode);
                 throw GitClone.Failure(result);
             }
 
-            return await use(id, folder, token);
+            await checkout.ExecAsync(["mv", "-T", "--", partial, folder], token);
+            return checkout;
         }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (Exception e)
         {
-            throw new WorkspaceFailure(
-                $"{purpose}: the clone in a short-lived container took longer than {options.PrepareTimeout.TotalSeconds:0} s (Provisioning:PrepareTimeout).",
-                keepInstanceRunning: false);
-        }
-        finally
-        {
-            await RemoveAsync(workspaceId, id);
+            await checkout.AbandonAsync();
+            if (e is OperationCanceledException && timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw checkout.TimedOut();
+            }
+
+            throw;
         }
     }
 
-    private async Task RemoveAsync(string workspaceId, string id)
+    /// <summary>Clones the repository and copies the clone, links and all, into the workspace at <paramref name="folder"/>
+    /// (empty), handed to <paramref name="user"/>: where the checkout could not be made in place.</summary>
+    public async Task CopyIntoAsync(
+        string workspaceId, WorkspaceSpec spec, RepositoryUrl repository, string folder, string? user, IProgress<string> log, CancellationToken cancellationToken)
+    {
+        await using var checkout = await OpenAsync(workspaceId, spec, repository, "Cloning", inPlace: false, log, cancellationToken);
+        await checkout.CopyIntoAsync(workspaceId, folder, user);
+    }
+
+    internal IWorkspaceRuntime Runtime => runtime;
+
+    internal ProvisioningOptions Options => options;
+
+    /// <summary>Removes what a failed launch made of a workspace that has no instance (its folder volume).</summary>
+    internal async Task RemoveWorkspaceRemainsAsync(string workspaceId)
+    {
+        using var cleanup = new CancellationTokenSource(CleanupTimeout);
+        try
+        {
+            await runtime.DeleteAsync(workspaceId, cleanup.Token);
+        }
+        catch (Exception e) when (e is WorkspaceRuntimeException or OperationCanceledException)
+        {
+            // The workspace's delete removes it.
+            LogRemoveFailed(e, workspaceId, workspaceId);
+        }
+    }
+
+    internal async Task RemoveAsync(string workspaceId, string id)
     {
         // Not the step's token: a cancelled or failed step must still not leave the instance behind.
         using var cleanup = new CancellationTokenSource(CleanupTimeout);

@@ -11,10 +11,10 @@ namespace CloudDevEnv.Grains.Provisioning;
 /// <c>build.dockerfile</c> built by the engine), the fallback image — and records why earlier sources were passed
 /// over. devcontainer.json is read whatever the image source, since its env, user, folder and hooks still apply.</summary>
 /// <remarks>
-/// Where devcontainer.json is read: for file:// repositories from a shallow snapshot on this host at the ref
-/// (<see cref="RepositorySnapshot"/>), for remote and file:// ones alike from a checkout made in a short-lived
-/// prepare container and brought out through the runtime (<see cref="ContainerCheckout"/>), so that the control plane
-/// never fetches from arbitrary hosts on its own network nor runs git on untrusted input itself.
+/// Where devcontainer.json is read: from a checkout made in a short-lived prepare container (<see cref="ContainerCheckout"/>),
+/// so that the control plane never fetches from arbitrary hosts on its own network nor runs git on untrusted input
+/// itself. Only <c>.devcontainer/</c> and <c>.devcontainer.json</c> come out to this host, unless the configuration
+/// reaches beyond them; the clone itself stays in the workspace's folder volume, the launch's only clone.
 /// When devcontainer.json names no user, the image's own is asked (<see cref="ImageUsers"/>).
 /// </remarks>
 public sealed partial class WorkspaceImageResolver(
@@ -34,30 +34,50 @@ public sealed partial class WorkspaceImageResolver(
     {
         List<string> notes = [];
         RepositorySnapshot? snapshot = null;
+        PreparedCheckout? checkout = null;
         try
         {
-            // A clone refused here fails the workspace with git's message, as the clone in the workspace would.
-            DevContainerConfig? config = null;
-            snapshot = await ContainerCheckout.Create(runtime, provisioningOptions.Value, Options, logger)
-                .TakeAsync(workspaceId, spec, repository, log, cancellationToken);
-
-            if (snapshot is not null)
+            // A clone refused here fails the workspace with git's message. A launch's clone is its only one: made in
+            // the workspace's folder volume, where the workspace takes it. The build of a prebuild (whose instance has
+            // no volume, so that its image keeps the checkout) clones again in its instance.
+            checkout = await ContainerCheckout.Create(runtime, provisioningOptions.Value, Options, logger)
+                .OpenAsync(workspaceId, spec, repository, "Reading devcontainer.json", inPlace: usePrebuild, log, cancellationToken);
+            snapshot = await checkout.ReadConfigurationAsync(repository.Name, log);
+            DevContainerConfig? config;
+            bool whole;
+            try
             {
                 config = Load(workspaceId, snapshot.Folder, repository.Name, spec.DevContainerPath, policy.Value.ToPolicy());
-                if (config is null)
-                {
-                    notes.Add("the repository has no devcontainer.json");
-                }
-                else
-                {
-                    log.Report($"Read {config.Location.RelativePath}.");
-                    foreach (var setting in config.LeftOut)
-                    {
-                        log.Report($"{config.Location.RelativePath}: {setting} (Workspaces:DevContainerPolicy).");
-                    }
+                whole = snapshot.IsPartial && config is not null && ReachesBeyondConfiguration(config, snapshot.Folder);
+            }
+            catch (WorkspaceFailure) when (snapshot.IsPartial)
+            {
+                // A Dockerfile or compose file outside .devcontainer/ is not in what was read: read with everything,
+                // where a configuration that is really wrong fails with its own message.
+                (config, whole) = (null, true);
+            }
 
-                    NoteWhatIsNotApplied(config, notes);
+            if (whole)
+            {
+                // A build context or compose file outside .devcontainer/: the rest of the checkout is needed here.
+                snapshot.Dispose();
+                snapshot = await checkout.ReadAllAsync(repository.Name, log);
+                config = Load(workspaceId, snapshot.Folder, repository.Name, spec.DevContainerPath, policy.Value.ToPolicy());
+            }
+
+            if (config is null)
+            {
+                notes.Add("the repository has no devcontainer.json");
+            }
+            else
+            {
+                log.Report($"Read {config.Location.RelativePath}.");
+                foreach (var setting in config.LeftOut)
+                {
+                    log.Report($"{config.Location.RelativePath}: {setting} (Workspaces:DevContainerPolicy).");
                 }
+
+                NoteWhatIsNotApplied(config, notes);
             }
 
             Compose.ComposeLaunch? compose = null;
@@ -76,6 +96,14 @@ public sealed partial class WorkspaceImageResolver(
             }
 
             var (image, source, build) = await ChooseAsync(spec, config, compose, notes, usePrebuild);
+            if (source == ImageSource.Prebuild)
+            {
+                // The prebuild's image holds its checkout (and what its hooks made): the volume must be empty for it.
+                await checkout.DiscardAsync();
+            }
+
+            // Everything is read: the prepare instance goes while the image is pulled or built.
+            checkout.Release();
             log.Report($"Using image {image} ({source}).");
             PreparedImage prepared;
             try
@@ -145,10 +173,32 @@ public sealed partial class WorkspaceImageResolver(
             LogResolved(workspaceId, resolution.Image, source, plan.ConfigPath);
             return new ResolvedLaunch(resolution, plan, ConfigHash(config));
         }
+        catch when (checkout is not null)
+        {
+            // Failed before the workspace exists (an invalid devcontainer.json, a build that fails): nothing of it stays.
+            await checkout.AbandonAsync();
+            throw;
+        }
         finally
         {
             snapshot?.Dispose();
+            if (checkout is not null)
+            {
+                await checkout.DisposeAsync();
+            }
         }
+    }
+
+    /// <summary>True when devcontainer.json reads files outside <c>.devcontainer/</c>: a build context elsewhere (e.g.
+    /// <c>"context": ".."</c>), a compose configuration (its files and contexts may be anywhere), local features of a
+    /// <c>.devcontainer.json</c> at the root.</summary>
+    private static bool ReachesBeyondConfiguration(DevContainerConfig config, string folder)
+    {
+        var read = Path.Combine(folder, ".devcontainer") + Path.DirectorySeparatorChar;
+        bool Inside(string path) => (Path.GetFullPath(path) + Path.DirectorySeparatorChar).StartsWith(read, StringComparison.Ordinal);
+        return config.Compose is not null
+            || config.Build is { } build && !Inside(build.ContextPath)
+            || !Inside(config.Location.ConfigFolder) && config.Features.Keys.Any(k => k.StartsWith("./", StringComparison.Ordinal));
     }
 
     private async Task<(string Image, ImageSource Source, ImageBuild? Build)> ChooseAsync(

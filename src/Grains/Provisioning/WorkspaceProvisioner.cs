@@ -88,27 +88,23 @@ public sealed partial class WorkspaceProvisioner(
         var repository = plan?.Repository ?? ParseRepository(spec);
         plan ??= DefaultPlan(repository, image);
 
-        var present = await runtime.ExecAsync(
-            workspaceId, new ExecRequest(["test", "-e", $"{plan.WorkspaceFolder}/.git"], User: plan.RemoteUser), NullProgress.Instance, cancellationToken);
-        if (present.ExitCode != 0)
-        {
-            await CloneAsync(workspaceId, spec, repository, plan, log, cancellationToken);
-        }
-        else if (image?.Source == ImageSource.Prebuild)
-        {
-            await UpdatePrebuiltCheckoutAsync(workspaceId, spec, repository, plan, log, cancellationToken);
-        }
-
-        await RunEntrypointsAsync(workspaceId, plan, log, cancellationToken);
         var remoteEnv = await RemoteEnvironmentAsync(workspaceId, plan, userEnvironment, cancellationToken);
         var (before, after) = plan.SplitHooks();
 
-        // The IDE starts beside the hooks rather than after them: nobody reaches it before the workspace is Running,
-        // which waits for both, and its start (a few seconds of a Node.js process) no longer adds to the launch.
+        // The IDE starts first, beside the clone and the hooks rather than after them: nobody reaches it before the
+        // workspace is Running, which waits for all three, and code-server opens its folder only when a browser asks
+        // for it. Its start (a Node.js process, about a second) no longer adds to the launch.
         using var ideCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var ideStarted = StartIdeAsync(workspaceId, plan, remoteEnv, log, ideCancel.Token);
         try
         {
+            if (await CloneAsync(workspaceId, spec, repository, plan, log, cancellationToken) && image?.Source == ImageSource.Prebuild)
+            {
+                await UpdatePrebuiltCheckoutAsync(workspaceId, spec, repository, plan, log, cancellationToken);
+            }
+
+            await RunEntrypointsAsync(workspaceId, plan, log, cancellationToken);
+
             await Runner().RunAsync(workspaceId, plan, before, remoteEnv, log, cancellationToken);
         }
         catch
@@ -292,9 +288,10 @@ public sealed partial class WorkspaceProvisioner(
             .Replace("{port}", Options.IdePort.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
             .Replace("{folder}", folder, StringComparison.Ordinal);
         log.Report($"Starting the IDE{(plan.RemoteUser is null ? string.Empty : $" as {plan.RemoteUser}")}.");
+        // Started before the clone is in place, possibly: in the folder when it is there (a start again), else at home.
         await runtime.ExecAsync(
             workspaceId,
-            new ExecRequest(["/bin/sh", "-c", command], remoteEnv, WorkingDirectory: folder, User: plan.RemoteUser, Detached: true),
+            new ExecRequest(["/bin/sh", "-c", "cd -- \"$1\" 2>/dev/null || cd; " + command, "cde-ide", folder], remoteEnv, User: plan.RemoteUser, Detached: true),
             log,
             cancellationToken);
 
@@ -311,16 +308,84 @@ public sealed partial class WorkspaceProvisioner(
         }
     }
 
-    /// <summary>Clones into a staging folder beside the workspace folder and moves it into place only once complete: a
-    /// clone cut short (a crash, a stop, a deadline) leaves a staging folder the next attempt starts afresh, never a
-    /// half checkout that would pass for done.</summary>
-    private async Task CloneAsync(
+    /// <summary>Puts the repository's clone in the workspace folder, unless one is there already (then true). The launch's
+    /// one clone, made by the prepare instance in the workspace's folder volume while devcontainer.json was read, is
+    /// moved into place; where there is none (a runtime that cannot share volumes, a launch from a prebuild), the
+    /// repository is cloned here. Either way the clone goes through a staging folder beside the workspace folder and
+    /// takes its place only once complete: a clone cut short (a crash, a stop, a deadline) leaves a staging folder the
+    /// next attempt starts afresh, never a half checkout that would pass for done.</summary>
+    private async Task<bool> CloneAsync(
         string workspaceId, WorkspaceSpec spec, RepositoryUrl repository, WorkspacePlan plan, IProgress<string> log, CancellationToken cancellationToken)
     {
         var folder = plan.WorkspaceFolder.TrimEnd('/');
         var name = folder[(folder.LastIndexOf('/') + 1)..];
         var staging = folder[..(folder.Length - name.Length)] + ".cde-clone-" + name;
         var user = plan.RemoteUser is { } u && !IsRoot(u) ? u : null;
+        var checkout = runtime.WorkspaceVolumePath is { } volume ? $"{volume.TrimEnd('/')}/{ContainerCheckout.InPlaceFolder}" : string.Empty;
+
+        switch (await PlaceAsync(workspaceId, folder, staging, checkout, user, adopt: true, cancellationToken))
+        {
+            case Placement.Present:
+                return true;
+            case Placement.Placed:
+                log.Report($"Moved the checkout of {spec.RepoUrl} into {folder}.");
+                return false;
+        }
+
+        await CloneIntoAsync(workspaceId, spec, repository, plan, staging, user, log, cancellationToken);
+        await PlaceAsync(workspaceId, folder, staging, checkout, user, adopt: false, cancellationToken);
+        return false;
+    }
+
+    private enum Placement
+    {
+        Placed = 0,
+        NoCheckout = 3,
+        Occupied = 4,
+        Present = 10,
+    }
+
+    /// <summary>One exec as root (the folder may lie where only root can write): a folder holding a clone already is left
+    /// alone (and a checkout left in the volume removed); else, with <paramref name="adopt"/>, the checkout in the volume
+    /// is handed to the user and moved to the staging folder; then the staging folder takes the workspace folder's
+    /// place (an empty folder made by the image or an earlier attempt goes).</summary>
+    private async Task<Placement> PlaceAsync(
+        string workspaceId, string folder, string staging, string checkout, string? user, bool adopt, CancellationToken cancellationToken)
+    {
+        const string Script = """
+            f="$1"; s="$2"; c="$3"; u="$4"; m="$5"
+            if [ -e "$f/.git" ]; then [ -z "$c" ] || rm -rf -- "$c"; exit 10; fi
+            if [ "$m" = adopt ]; then
+              { [ -n "$c" ] && [ -d "$c/.git" ]; } || exit 3
+              rm -rf -- "$s" && mkdir -p -- "$(dirname -- "$s")" && { [ -z "$u" ] || chown -R -- "$u" "$c"; } && mv -T -- "$c" "$s" || exit 1
+            fi
+            rmdir -- "$f" 2>/dev/null
+            if [ -e "$f" ]; then rm -rf -- "$s"; exit 4; fi
+            mv -T -- "$s" "$f"
+            """;
+        var result = await runtime.ExecAsync(
+            workspaceId,
+            new ExecRequest(["/bin/sh", "-c", Script, "cde-place", folder, staging, checkout, user ?? string.Empty, adopt ? "adopt" : "place"], User: "0"),
+            NullProgress.Instance,
+            cancellationToken);
+        return (Placement)result.ExitCode switch
+        {
+            Placement.Placed => Placement.Placed,
+            Placement.Present => Placement.Present,
+            Placement.NoCheckout when adopt => Placement.NoCheckout,
+
+            // Files the image (or the user) put there without a .git: a clone would mix with them, and retrying cannot help.
+            Placement.Occupied => throw new WorkspaceRuntimeException(
+                $"The workspace folder {folder} already holds files that are not a clone of the repository; choose another workspaceFolder.",
+                isPermanent: true),
+            _ => throw new WorkspaceRuntimeException($"Putting the checkout in {folder} failed (exit {result.ExitCode}): {result.OutputTail.Trim()}", isPermanent: false),
+        };
+    }
+
+    private async Task CloneIntoAsync(
+        string workspaceId, WorkspaceSpec spec, RepositoryUrl repository, WorkspacePlan plan, string staging, string? user, IProgress<string> log, CancellationToken cancellationToken)
+    {
+        var folder = plan.WorkspaceFolder.TrimEnd('/');
 
         // As root: the folder may lie where only root can write (a workspaceFolder outside /workspaces, or an image
         // whose /workspaces the user does not own). The staging folder is the user's, so the clone is theirs.
@@ -346,20 +411,6 @@ public sealed partial class WorkspaceProvisioner(
                 throw GitClone.Failure(result);
             }
         }
-
-        // The complete clone takes the folder's place (an empty folder made by the image or an earlier attempt goes).
-        await RootAsync(workspaceId, ["rmdir", "--ignore-fail-on-non-empty", "--", folder], cancellationToken, allowFailure: true);
-        var emptied = await runtime.ExecAsync(workspaceId, new ExecRequest(["test", "-e", folder], User: "0"), NullProgress.Instance, cancellationToken);
-        if (emptied.ExitCode == 0)
-        {
-            // Files the image (or the user) put there without a .git: a clone would mix with them, and retrying cannot help.
-            await RootAsync(workspaceId, ["rm", "-rf", "--", staging], CancellationToken.None, allowFailure: true);
-            throw new WorkspaceRuntimeException(
-                $"The workspace folder {folder} already holds files that are not a clone of the repository; choose another workspaceFolder.",
-                isPermanent: true);
-        }
-
-        await RootAsync(workspaceId, ["mv", "-T", "--", staging, folder], cancellationToken);
     }
 
     private async Task RootAsync(string workspaceId, List<string> command, CancellationToken cancellationToken, bool allowFailure = false)
