@@ -109,8 +109,8 @@ Small repositories (a README and a devcontainer.json with \`image: $image\`, \`c
 \`postCreateCommand\`: (a) a quick one, (b) one that sleeps 5 s; (c) the quick one with a one-line Dockerfile on that
 image, each launcher's build cache warmed by one untimed launch), each launched $launches times by each launcher in the
 same run (scenarios: $scenarios), each container removed before the next launch. CloudDevEnv is timed from the workspace grain's \`CreateAsync\`
-(in-process silo, real Docker runtime) to phase Running (clone inside the container done, the hooks up to \`waitFor\`
-run, code-server answering), to an HTTP GET of the IDE through the workspace gateway succeeding from outside, and to
+(in-process silo, real Docker runtime) to phase Running (the one clone, made by a short-lived container in the
+workspace's volume, in the workspace folder; the hooks up to \`waitFor\` run; code-server answering), to an HTTP GET of the IDE through the workspace gateway succeeding from outside, and to
 the hooks after \`waitFor\` (here postCreateCommand, which the spec lets run after tools connect) being done.
 \`devcontainer up\` bind-mounts the folder instead of cloning, starts no IDE and returns after postCreateCommand.
 

@@ -42,7 +42,7 @@ public sealed partial class DockerWorkspaceRuntime
 
         var user = await ContainerUserAsync(spec, cancellationToken);
         var labels = Labels(id, spec.Owner);
-        var network = await EnsureNetworkAsync(id, labels, cancellationToken);
+        var network = spec.Offline ? "none" : await EnsureNetworkAsync(id, labels, cancellationToken);
 
         var mounts = new List<Mount>();
         if (!spec.Ephemeral)

@@ -16,6 +16,9 @@ namespace CloudDevEnv.Runtime;
 /// <param name="HostAliases">Names that resolve to the instance's own loopback (the companions' service names).</param>
 /// <param name="Ephemeral">No workspace or home volume: every file is in the instance's own filesystem, so that an image
 /// saved from it (<see cref="IWorkspaceRuntime.SaveImageAsync"/>, a prebuild) holds the checkout and the home folder.</param>
+/// <param name="Offline">No network at all (only loopback): for the short-lived instance that clones a repository from
+/// its bind mount, which needs none, and then starts sooner (no network to make and attach). Docker; a Kubernetes pod
+/// keeps the cluster network (its namespace's NetworkPolicy applies).</param>
 public sealed record InstanceSpec(
     string WorkspaceId,
     string Owner,
@@ -31,7 +34,8 @@ public sealed record InstanceSpec(
     long? ShmSizeBytes = null,
     IReadOnlyList<CompanionSpec>? Companions = null,
     IReadOnlyList<string>? HostAliases = null,
-    bool Ephemeral = false);
+    bool Ephemeral = false,
+    bool Offline = false);
 
 /// <summary>The platform's gateway inside an instance (<c>images/workspace/gateway.mjs</c>): the only port the proxy
 /// reaches, and the lock on every other. It answers only requests that carry <paramref name="Secret"/> (which the proxy

@@ -79,7 +79,8 @@ internal sealed partial class ContainerCheckout(IWorkspaceRuntime runtime, Provi
             var instance = await runtime.CreateAsync(
                 new InstanceSpec(
                     id, spec.Owner, prepared.Image, Command: null, GitClone.Environment, Gateway: null, mounts,
-                    new InstanceResources(spec.Resources?.Cpus ?? 0, spec.Resources?.MemoryBytes ?? 0), User: "0"),
+                    new InstanceResources(spec.Resources?.Cpus ?? 0, spec.Resources?.MemoryBytes ?? 0), User: "0",
+                    Offline: repository.LocalPath is not null),
                 token);
             if (instance.State != InstanceState.Running)
             {

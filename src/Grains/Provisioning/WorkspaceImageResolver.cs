@@ -158,7 +158,7 @@ public sealed partial class WorkspaceImageResolver(
                 var companions = await compose.PrepareAsync(
                     runtime,
                     name => ImagePolicy.Refusal(name, spec.Owner, Options, provisioningOptions.Value),
-                    b => ImagePolicy.BuildTag(provisioningOptions.Value, spec.Owner, BuildHash(b.ContextPath, b.DockerfileInContext, b.Args, b.Target, provisioningOptions.Value.MaxCheckoutBytes)),
+                    async b => ImagePolicy.BuildTag(provisioningOptions.Value, spec.Owner, await BuildHashAsync(b.ContextPath, b.DockerfileInContext, b.Args, b.Target)),
                     snapshot!.Folder,
                     log,
                     cancellationToken);
@@ -220,7 +220,7 @@ public sealed partial class WorkspaceImageResolver(
 
         if (config?.Build is { } build)
         {
-            var tag = ImagePolicy.BuildTag(provisioningOptions.Value, spec.Owner, BuildHash(build.ContextPath, build.DockerfileInContext, build.Args, build.Target, provisioningOptions.Value.MaxCheckoutBytes));
+            var tag = ImagePolicy.BuildTag(provisioningOptions.Value, spec.Owner, await BuildHashAsync(build.ContextPath, build.DockerfileInContext, build.Args, build.Target));
             return (tag, ImageSource.DevContainerBuild, new ImageBuild(build.ContextPath, build.DockerfileInContext, build.Args, build.Target));
         }
 
@@ -228,7 +228,7 @@ public sealed partial class WorkspaceImageResolver(
         if (compose?.Workspace.Build is { } composeBuild)
         {
             var tag = ImagePolicy.BuildTag(provisioningOptions.Value, spec.Owner,
-                BuildHash(composeBuild.ContextPath, composeBuild.DockerfileInContext, composeBuild.Args, composeBuild.Target, provisioningOptions.Value.MaxCheckoutBytes));
+                await BuildHashAsync(composeBuild.ContextPath, composeBuild.DockerfileInContext, composeBuild.Args, composeBuild.Target));
             return (tag, ImageSource.DevContainerBuild, new ImageBuild(composeBuild.ContextPath, composeBuild.DockerfileInContext, composeBuild.Args, composeBuild.Target));
         }
 
@@ -380,6 +380,14 @@ public sealed partial class WorkspaceImageResolver(
     /// built before (the engine's layer cache covers near misses). The context is the checkout brought out of the prepare
     /// instance, so it holds no links or special files; the walk follows none anyway, and reads at most
     /// <paramref name="maxBytes"/>.</summary>
+    /// <summary><see cref="BuildHash"/> off the grain's thread: a context of many megabytes is read from disk, and the
+    /// silo's scheduler threads serve every other grain meanwhile.</summary>
+    private Task<string> BuildHashAsync(string contextPath, string dockerfileInContext, IReadOnlyDictionary<string, string> args, string? target)
+    {
+        var maxBytes = provisioningOptions.Value.MaxCheckoutBytes;
+        return Task.Run(() => BuildHash(contextPath, dockerfileInContext, args, target, maxBytes));
+    }
+
     private static string BuildHash(string contextPath, string dockerfileInContext, IReadOnlyDictionary<string, string> args, string? target, long maxBytes)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);

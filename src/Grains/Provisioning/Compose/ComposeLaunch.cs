@@ -131,7 +131,7 @@ internal sealed class ComposeLaunch
 
     /// <summary>Every companion's image made available (pulled or built, as the workspace's own), in start order.</summary>
     public async Task<List<PlannedCompanion>> PrepareAsync(
-        IWorkspaceRuntime runtime, Func<string, string?> refusal, Func<ComposeBuild, string> buildTag, string repositoryFolder, IProgress<string> log, CancellationToken cancellationToken)
+        IWorkspaceRuntime runtime, Func<string, string?> refusal, Func<ComposeBuild, Task<string>> buildTag, string repositoryFolder, IProgress<string> log, CancellationToken cancellationToken)
     {
         var planned = new List<PlannedCompanion>();
         foreach (var service in Companions)
@@ -139,7 +139,7 @@ internal sealed class ComposeLaunch
             ImageRequest request;
             if (service.Build is { } build)
             {
-                request = new ImageRequest(buildTag(build), new ImageBuild(build.ContextPath, build.DockerfileInContext, build.Args, build.Target));
+                request = new ImageRequest(await buildTag(build), new ImageBuild(build.ContextPath, build.DockerfileInContext, build.Args, build.Target));
             }
             else if (service.Image is { } image)
             {
