@@ -40,20 +40,29 @@ public sealed partial class DockerWorkspaceRuntime
                 _client.Containers.RemoveContainerAsync(existing.ID, new ContainerRemoveParameters { Force = true }, token), cancellationToken);
         }
 
-        var user = await ContainerUserAsync(spec, cancellationToken);
         var labels = Labels(id, spec.Owner);
-        var network = spec.Offline ? "none" : await EnsureNetworkAsync(id, labels, cancellationToken);
+
+        // Independent round trips to the engine at once: first the look-ups (the image's user, the IDE bundle), so that
+        // a missing image makes nothing; then the network and the volumes.
+        var userLookup = ContainerUserAsync(spec, cancellationToken);
+        var ideLookup = IdeBundleMountAsync(cancellationToken);
+        await Task.WhenAll(userLookup, ideLookup);
+        var user = await userLookup;
+        var networkMade = spec.Offline ? Task.FromResult("none") : EnsureNetworkAsync(id, labels, cancellationToken);
+        await Task.WhenAll(
+            networkMade,
+            spec.Ephemeral ? Task.CompletedTask : EnsureVolumeAsync(VolumeName(id, WorkspacesRole), labels, WorkspacesRole, cancellationToken),
+            spec.Ephemeral ? Task.CompletedTask : EnsureVolumeAsync(VolumeName(id, HomeRole), labels, HomeRole, cancellationToken));
+        var network = await networkMade;
 
         var mounts = new List<Mount>();
         if (!spec.Ephemeral)
         {
-            await EnsureVolumeAsync(VolumeName(id, WorkspacesRole), labels, WorkspacesRole, cancellationToken);
-            await EnsureVolumeAsync(VolumeName(id, HomeRole), labels, HomeRole, cancellationToken);
             mounts.Add(new() { Type = "volume", Source = VolumeName(id, WorkspacesRole), Target = _options.WorkspacesPath });
             mounts.Add(new() { Type = "volume", Source = VolumeName(id, HomeRole), Target = _options.HomePath });
         }
 
-        if (await IdeBundleMountAsync(cancellationToken) is { } ide)
+        if (await ideLookup is { } ide)
         {
             mounts.Add(ide);
         }

@@ -118,6 +118,10 @@ public sealed class WorkspaceFailureTests(WorkspaceClusterFixture fixture)
         Assert.Matches(@"^devcontainer\.json is invalid: \.devcontainer/devcontainer\.json:3:\d+: ", failed.Reason);
         Assert.Null(await fixture.Runtime.InspectAsync(id, CancellationToken.None));
 
+        // The clone was made in the workspace's volume before the file was read: the failed launch takes it away again.
+        Assert.Equal(0, await _probe.VolumeCountAsync(id));
+        Assert.Null(await fixture.Runtime.InspectAsync(id + "-prepare", CancellationToken.None));
+
         await DeleteAsync(grain, id);
     }
 
