@@ -82,6 +82,14 @@ public sealed class CrashHost : IAsyncDisposable
         }
 
         alive.Sort(StringComparer.Ordinal);
+
+        // A launch removes its prepare container while it goes on: the engine settles a moment after Running.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (!alive.SequenceEqual(await LabelledAsync(["ps", "-a"], "{{.Label \"" + RuntimeLabels.WorkspaceId + "\"}}")) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
+
         Assert.Equal(alive, await LabelledAsync(["ps", "-a"], "{{.Label \"" + RuntimeLabels.WorkspaceId + "\"}}"));
         Assert.Equal(alive, await LabelledAsync(["network", "ls"], "{{.Label \"" + RuntimeLabels.WorkspaceId + "\"}}"));
         Assert.Equal(alive, (await LabelledAsync(["volume", "ls"], "{{.Label \"" + RuntimeLabels.WorkspaceId + "\"}}")).Distinct());

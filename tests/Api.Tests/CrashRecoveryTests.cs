@@ -22,10 +22,10 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
     [Fact]
     public async Task A_kill_9_mid_clone_ends_with_the_whole_checkout_at_its_commit_and_one_container()
     {
-        // The kill comes once the clone has begun to arrive in the workspace. On this machine the rest of the copy outruns
-        // the kill (measured: complete a moment later), so this test proves the recovery end to end (one container, the
-        // checkout whole at its commit, no staging left) but not the staging itself: a clone cut short half way is
-        // Grains.Tests' WorkspaceLifecycleTests.A_clone_cut_short_is_never_taken_for_a_complete_one, which fails without it.
+        // The kill comes while git, in the prepare container, is half way through the clone into the workspace's volume
+        // (96 MiB: about ten seconds here), and its git may go on writing after the host is gone. The host started
+        // again must clone afresh (never take the half clone, nor one the old git finishes), end with the checkout
+        // whole at its commit in one container, and leave no partial clone, checkout or staging folder behind.
         var repository = TestRepository.Create(_host.RepoRoot, "big").Write("README.md", "# big\n");
         for (var i = 0; i < Parts; i++)
         {
@@ -43,7 +43,7 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
             using var user = await Users.SignInAsync(first.Api, "crash");
             id = await _host.CreateAsync(user, repository.Url);
             await CrashHost.UntilAsync(user, id, async _ =>
-                (await DockerCli.TryRunAsync("exec", CrashHost.Container(id), "test", "-e", "/workspaces/.cde-clone-big/.git")).ExitCode == 0,
+                (await DockerCli.TryRunAsync("exec", CrashHost.Container(id) + "-prepare", "sh", "-c", "test -e /cde-workspace/.cde-checkout.partial-*/.git")).ExitCode == 0,
                 () => first.Output, Unsettled);
             await first.KillAsync();
         }
@@ -57,7 +57,7 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         Assert.Equal(string.Empty, (await DockerCli.RunAsync("exec", "-u", "vscode", CrashHost.Container(id), "git", "-C", "/workspaces/big", "status", "--porcelain")).Trim());
         var sizes = await DockerCli.RunAsync("exec", CrashHost.Container(id), "sh", "-c", "stat -c %s /workspaces/big/part-*/data.bin | sort -u; ls -d /workspaces/big/part-* | wc -l");
         Assert.Equal(["2097152", Parts.ToString(System.Globalization.CultureInfo.InvariantCulture)], sizes.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-        Assert.NotEqual(0, (await DockerCli.TryRunAsync("exec", CrashHost.Container(id), "test", "-e", "/workspaces/.cde-clone-big")).ExitCode);
+        Assert.Equal("big", (await DockerCli.RunAsync("exec", CrashHost.Container(id), "ls", "-A", "/workspaces")).Trim());
         await _host.AssertConvergedAsync(again, second, repository.Url);
         await _host.DeleteAsync(again, id, second);
     }

@@ -88,9 +88,10 @@ internal sealed partial class ContainerCheckout(IWorkspaceRuntime runtime, Provi
             }
 
             // An adopted instance (the step retried after a crash), or a volume a cut-short launch left, may hold a
-            // partial clone; the clone is made beside its place and renamed once complete.
-            var partial = folder + ".partial";
-            await checkout.ExecAsync(["rm", "-rf", "--", folder, partial], token);
+            // partial clone, and the git of a host killed mid-clone may still be writing it: each attempt clones into a
+            // folder of its own beside the place, removes every older one, and renames its own once complete.
+            var partial = $"{folder}.partial-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}";
+            await checkout.ExecAsync(["/bin/sh", "-c", "rm -rf -- \"$1\" \"$1\".partial-*", "cde-clean", folder], token);
             if (inPlace && !existed)
             {
                 // Empty once a cut-short attempt's clone is gone: made for this launch, to be removed if it fails.
