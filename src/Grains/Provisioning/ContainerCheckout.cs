@@ -58,6 +58,14 @@ internal sealed partial class ContainerCheckout(IWorkspaceRuntime runtime, Provi
         string workspaceId, WorkspaceSpec spec, RepositoryUrl repository, string purpose, bool inPlace, IProgress<string> log, CancellationToken cancellationToken)
     {
         var id = PrepareId(workspaceId);
+
+        // The last prepare instance of this workspace may still be on its way out (removed while its launch went on):
+        // a new one of the same id must not adopt it a moment before it goes.
+        if (PendingRemovals.TryGetValue(id, out var removal))
+        {
+            await removal.WaitAsync(cancellationToken);
+        }
+
         inPlace &= runtime.WorkspaceVolumePath is not null;
         var folder = inPlace ? $"{VolumeMount}/{InPlaceFolder}" : $"{Root}/{repository.Name}";
         var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -130,6 +138,18 @@ internal sealed partial class ContainerCheckout(IWorkspaceRuntime runtime, Provi
     {
         await using var checkout = await OpenAsync(workspaceId, spec, repository, "Cloning", inPlace: false, log, cancellationToken);
         await checkout.CopyIntoAsync(workspaceId, folder, user);
+    }
+
+    /// <summary>Removals of prepare instances under way in this process, by prepare id (<see cref="PreparedCheckout.Release"/>).</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> PendingRemovals = new(StringComparer.Ordinal);
+
+    /// <summary>Removes the prepare instance in the background; the next <see cref="OpenAsync"/> of the workspace waits for it.</summary>
+    internal Task RemoveInBackground(string workspaceId, string id)
+    {
+        var removal = Task.Run(() => RemoveAsync(workspaceId, id));
+        PendingRemovals[id] = removal;
+        _ = removal.ContinueWith(done => PendingRemovals.TryRemove(KeyValuePair.Create(id, done)), TaskScheduler.Default);
+        return removal;
     }
 
     internal IWorkspaceRuntime Runtime => runtime;

@@ -108,11 +108,8 @@ internal sealed class PreparedCheckout : IAsyncDisposable
         }
 
         _disposed = true;
-        _removal = Task.Run(async () =>
-        {
-            await _owner.RemoveAsync(_workspaceId, PrepareId);
-            _timeout.Dispose();
-        });
+        _timeout.Dispose();
+        _removal = _owner.RemoveInBackground(_workspaceId, PrepareId);
     }
 
     /// <summary>For a launch that failed before its workspace was created: the prepare instance goes and, when the folder
