@@ -349,7 +349,8 @@ public sealed partial class WorkspaceProvisioner(
     /// <summary>One exec as root (the folder may lie where only root can write): a folder holding a clone already is left
     /// alone (and a checkout left in the volume removed); else, with <paramref name="adopt"/>, the checkout in the volume
     /// is handed to the user and moved to the staging folder; then the staging folder takes the workspace folder's
-    /// place (an empty folder made by the image or an earlier attempt goes).</summary>
+    /// place (an empty folder made by the image or an earlier attempt goes). The user owns the volume's top folder, so
+    /// a checkout that is a link (theirs, not the prepare container's) is not taken: root follows no link of theirs.</summary>
     private async Task<Placement> PlaceAsync(
         string workspaceId, string folder, string staging, string checkout, string? user, bool adopt, CancellationToken cancellationToken)
     {
@@ -357,7 +358,7 @@ public sealed partial class WorkspaceProvisioner(
             f="$1"; s="$2"; c="$3"; u="$4"; m="$5"
             if [ -e "$f/.git" ]; then [ -z "$c" ] || rm -rf -- "$c"; exit 10; fi
             if [ "$m" = adopt ]; then
-              { [ -n "$c" ] && [ -d "$c/.git" ]; } || exit 3
+              { [ -n "$c" ] && [ ! -L "$c" ] && [ -d "$c/.git" ]; } || exit 3
               rm -rf -- "$s" && mkdir -p -- "$(dirname -- "$s")" && { [ -z "$u" ] || chown -R -- "$u" "$c"; } && mv -T -- "$c" "$s" || exit 1
             fi
             rmdir -- "$f" 2>/dev/null
