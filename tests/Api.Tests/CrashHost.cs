@@ -83,9 +83,12 @@ public sealed class CrashHost : IAsyncDisposable
 
         alive.Sort(StringComparer.Ordinal);
 
-        // A launch removes its prepare container while it goes on: the engine settles a moment after Running.
+        // A launch removes its prepare container (and what it made) while it goes on: the engine settles a moment after Running.
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (!alive.SequenceEqual(await LabelledAsync(["ps", "-a"], "{{.Label \"" + RuntimeLabels.WorkspaceId + "\"}}")) && DateTime.UtcNow < deadline)
+        while (DateTime.UtcNow < deadline
+               && (!alive.SequenceEqual(await LabelledAsync(["ps", "-a"], "{{.Label \"" + RuntimeLabels.WorkspaceId + "\"}}"))
+                   || !alive.SequenceEqual(await LabelledAsync(["network", "ls"], "{{.Label \"" + RuntimeLabels.WorkspaceId + "\"}}"))
+                   || !alive.SequenceEqual((await LabelledAsync(["volume", "ls"], "{{.Label \"" + RuntimeLabels.WorkspaceId + "\"}}")).Distinct())))
         {
             await Task.Delay(200);
         }

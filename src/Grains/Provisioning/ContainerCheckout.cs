@@ -88,6 +88,8 @@ internal sealed partial class ContainerCheckout(IWorkspaceRuntime runtime, Provi
                 new InstanceSpec(
                     id, spec.Owner, prepared.Image, Command: null, GitClone.Environment, Gateway: null, mounts,
                     new InstanceResources(spec.Resources?.Cpus ?? 0, spec.Resources?.MemoryBytes ?? 0), User: "0",
+                    // Cloning in place, it writes nothing of size to its own disk: no volumes of its own to make and remove.
+                    Ephemeral: inPlace,
                     Offline: repository.LocalPath is not null),
                 token);
             if (instance.State != InstanceState.Running)
