@@ -145,6 +145,35 @@ public sealed class SnapshotTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_volume_holding_only_the_checkout_a_launch_left_is_empty_and_the_snapshot_wins_over_it()
+    {
+        var (grain, id) = await RunningWorkspaceAsync();
+        _runtime.WriteFile(id, NotesPath, "uncommitted draft");
+        await grain.StopAsync("tester");
+        await Eventually.PhaseAsync(grain, WorkspacePhase.Stopped);
+        _runtime.Remove(id);
+
+        // The fresh volume holds what a prepare container cloned into it while devcontainer.json was read: no work of
+        // the owner's, so the snapshot is restored over it (and it is cleared first), not a fresh clone taken instead.
+        _runtime.ExecHandler = (workspaceId, request) =>
+            workspaceId == id && request.Command is ["ls", "-A", "/workspaces"] ? new ExecResult(0, ".cde-checkout\n") : null;
+        try
+        {
+            await grain.StartAsync("tester");
+            var running = await Eventually.PhaseAsync(grain, WorkspacePhase.Running);
+            Assert.Single(SnapshotEvents(running), e => e.Message.StartsWith("Restored", StringComparison.Ordinal));
+        }
+        finally
+        {
+            _runtime.ExecHandler = null;
+        }
+
+        Assert.Equal("uncommitted draft", _runtime.ReadFile(id, NotesPath));
+        Assert.Contains(_runtime.Execs(id), e => e.Command.Count > 3 && e.Command[3] == "cde-clean");
+        Assert.DoesNotContain(_runtime.Execs(id), e => e.Command.Contains("clone"));
+    }
+
+    [Fact]
     public async Task A_restore_cut_short_is_done_again_not_taken_for_the_files()
     {
         var (grain, id) = await RunningWorkspaceAsync();

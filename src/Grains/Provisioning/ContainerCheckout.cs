@@ -169,7 +169,7 @@ internal sealed partial class ContainerCheckout(IWorkspaceRuntime runtime, Provi
         catch (Exception e) when (e is WorkspaceRuntimeException or OperationCanceledException)
         {
             // The workspace's delete removes it.
-            LogRemoveFailed(e, workspaceId, workspaceId);
+            LogRemainsKept(e, workspaceId);
         }
     }
 
@@ -190,6 +190,9 @@ internal sealed partial class ContainerCheckout(IWorkspaceRuntime runtime, Provi
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Workspace {WorkspaceId}: git clone in the prepare container failed with exit code {ExitCode}")]
     private partial void LogCloneFailed(string workspaceId, int exitCode);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Workspace {WorkspaceId}: the volume made for its failed launch could not be removed; deleting the workspace will")]
+    private partial void LogRemainsKept(Exception exception, string workspaceId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Workspace {WorkspaceId}: the prepare instance {PrepareId} could not be removed; reconciliation will")]
     private partial void LogRemoveFailed(Exception exception, string workspaceId, string prepareId);

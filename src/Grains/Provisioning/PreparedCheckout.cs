@@ -85,7 +85,7 @@ internal sealed class PreparedCheckout : IAsyncDisposable
     {
         var runtime = _owner.Runtime;
         var token = _timeout.Token;
-        await RunAsync(() => WorkspaceExecAsync(workspaceId, ["mkdir", "-p", "--", folder], token));
+        await RootAsync(workspaceId, "the workspace", ["mkdir", "-p", "--", folder], token);
         await RunAsync(async () =>
         {
             await using var tar = await runtime.ArchiveAsync(PrepareId, Folder, token);
@@ -93,7 +93,7 @@ internal sealed class PreparedCheckout : IAsyncDisposable
         });
         if (user is not null)
         {
-            await RunAsync(() => WorkspaceExecAsync(workspaceId, ["chown", "-R", "--", user, folder], token));
+            await RootAsync(workspaceId, "the workspace", ["chown", "-R", "--", user, folder], token);
         }
     }
 
@@ -144,23 +144,17 @@ internal sealed class PreparedCheckout : IAsyncDisposable
         $"{_purpose}: the clone in a short-lived container took longer than {_owner.Options.PrepareTimeout.TotalSeconds:0} s (Provisioning:PrepareTimeout).",
         keepInstanceRunning: false);
 
-    internal Task ExecAsync(List<string> command, CancellationToken token) => RunAsync(async () =>
+    internal Task ExecAsync(List<string> command, CancellationToken token) => RootAsync(PrepareId, "the prepare container", command, token);
+
+    /// <summary>A command as root in <paramref name="instanceId"/> that must succeed, under the prepare deadline.</summary>
+    private Task RootAsync(string instanceId, string where, List<string> command, CancellationToken token) => RunAsync(async () =>
     {
-        var result = await _owner.Runtime.ExecAsync(PrepareId, new ExecRequest(command, User: "0"), NullProgress.Instance, token);
+        var result = await _owner.Runtime.ExecAsync(instanceId, new ExecRequest(command, User: "0"), NullProgress.Instance, token);
         if (result.ExitCode != 0)
         {
-            throw new WorkspaceRuntimeException($"`{string.Join(' ', command)}` in the prepare container failed (exit {result.ExitCode}): {result.OutputTail.Trim()}", isPermanent: false);
+            throw new WorkspaceRuntimeException($"`{string.Join(' ', command)}` in {where} failed (exit {result.ExitCode}): {result.OutputTail.Trim()}", isPermanent: false);
         }
     });
-
-    private async Task WorkspaceExecAsync(string workspaceId, List<string> command, CancellationToken token)
-    {
-        var result = await _owner.Runtime.ExecAsync(workspaceId, new ExecRequest(command, User: "0"), NullProgress.Instance, token);
-        if (result.ExitCode != 0)
-        {
-            throw new WorkspaceRuntimeException($"`{string.Join(' ', command)}` in the workspace failed (exit {result.ExitCode}): {result.OutputTail.Trim()}", isPermanent: false);
-        }
-    }
 
     private async Task<RepositorySnapshot> BringOutAsync(string path, string repositoryName, IProgress<string> log, bool isPartial)
     {

@@ -119,13 +119,16 @@ public sealed partial class WorkspaceSnapshots(
             // The clone a launch made in the volume while reading devcontainer.json is no work of the owner's: a
             // volume holding only that is empty, and the snapshot wins over the fresh clone.
             var listing = await runtime.ExecAsync(workspaceId, new ExecRequest(["ls", "-A", Folder], User: "0"), NullProgress.Instance, cancellationToken);
-            var entries = listing.OutputTail.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(e => e != Provisioning.ContainerCheckout.InPlaceFolder).ToList();
-            if (listing.ExitCode == 0 && entries.Count > 0)
+            var entries = listing.OutputTail.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (listing.ExitCode == 0 && entries.Any(e => e != Provisioning.ContainerCheckout.InPlaceFolder))
             {
                 return null;
             }
 
-            await EmptyAsync(workspaceId);
+            if (entries.Length > 0)
+            {
+                await EmptyAsync(workspaceId);
+            }
         }
 
         List<string> skipped = [];
